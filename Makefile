@@ -1,0 +1,146 @@
+# sluice: build, test, run and install.
+#   make            build build/sluice
+#   make run        install missing deps, build, run the demo pipeline
+#   make check      build and run every test (unit, integration, fuzz replay,
+#                   sanitizers)
+#   make install    PREFIX=/usr/local DESTDIR=
+.SUFFIXES:
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+DESTDIR  ?=
+
+ifeq ($(origin CC),default)
+CC       := cc
+endif
+BUILD    ?= build
+# SAN= (none) | asan (ASan+UBSan) | tsan
+SAN      ?=
+VERSION  := 0.1.0
+CHECK_FUZZ_SECONDS ?= 20
+
+PKGS     := libevent libevent_pthreads yaml-0.1 zlib
+TEST_PKGS := check
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+OPT      ?= -O2 -g
+SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_tsan := -fsanitize=thread
+SAN_fuzz := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+SANFLAGS := $(SAN_$(SAN))
+CPPFLAGS_ALL := -D_GNU_SOURCE -DSLUICE_VERSION='"$(VERSION)"' -Isrc
+CFLAGS_ALL := -std=c11 $(WARN) $(OPT) $(SANFLAGS) -pthread -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) -pthread -Wl,--as-needed $(LDFLAGS)
+
+SRC      := $(shell find src -name '*.c' | LC_ALL=C sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libsluice.a
+BIN      := $(BUILD)/sluice
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all run check check-unit check-integration check-fuzz check-sanitize \
+        unit tools install uninstall clean fuzz man
+
+all: $(BIN) tools
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $(LIB_OBJ)
+
+$(BIN): $(BUILD)/obj/src/main.o $(LIB)
+	$(CC) -o $@ $(BUILD)/obj/src/main.o $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) $(TEST_LIBS) -lm
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+
+tools: $(TOOL_BIN)
+unit: $(UNIT_BIN)
+
+# Install missing build dependencies, build, and run the demo pipeline.
+run:
+	@sh contrib/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@sh contrib/run-demo.sh $(BUILD)
+
+check-unit: $(UNIT_BIN)
+	@sh tests/unit/run.sh $(UNIT_BIN)
+
+check-integration: $(BIN) tools
+	@SLUICE_BIN=$(BUILD)/sluice SLUICE_TOOLS=$(BUILD)/tools sh tests/integration/run.sh
+
+# Every fuzz target over its corpus under ASan+UBSan, then a short
+# libFuzzer run of each (`make fuzz FUZZ_SECONDS=600` for a real campaign).
+check-fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk replay
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz
+
+# The whole suite, as CI runs it (.ci/run calls this).
+check:
+	@sh contrib/deps.sh test
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-integration
+	@$(MAKE) --no-print-directory check-fuzz
+	@$(MAKE) --no-print-directory check-sanitize
+
+# ASan+UBSan over unit and integration tests; TSan over the threaded ones.
+check-sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" all unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" check-unit check-integration
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" all unit
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	    $(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" check-unit check-integration SLUICE_TEST_SET=threaded
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(SYSCONFDIR)/sluice $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sluice
+	install -m 0644 man/sluice.8 $(DESTDIR)$(MANDIR)/man8/sluice.8
+	install -m 0644 man/sluice.yaml.5 $(DESTDIR)$(MANDIR)/man5/sluice.yaml.5
+	install -m 0644 systemd/sluice.service $(DESTDIR)$(UNITDIR)/sluice.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml ]; then \
+	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml"; \
+	else install -m 0640 conf/sluice.yaml $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sluice $(DESTDIR)$(MANDIR)/man8/sluice.8 \
+	    $(DESTDIR)$(MANDIR)/man5/sluice.yaml.5 $(DESTDIR)$(UNITDIR)/sluice.service
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml in place"
+
+# Regenerate the option reference in sluice.yaml(5) from the option tables.
+man: $(BIN)
+	@sh man/generate.sh $(BIN) > man/sluice.yaml.5.tmp && mv man/sluice.yaml.5.tmp man/sluice.yaml.5
+	@echo "man/sluice.yaml.5 regenerated"
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
