@@ -1,0 +1,234 @@
+/* json_writer.c: JSON values into a buffer, with a fast path for plain
+ * ASCII and strict UTF-8 validation. */
+#include "util/json_writer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 0: copy as is; 1: needs escaping (control, quote, backslash);
+ * 2: start of a multi-byte sequence (or an invalid byte). */
+static const unsigned char byte_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+size_t sl_utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0)       /* overlong */
+            return 0;
+        if (c == 0xed && s[1] >= 0xa0)      /* surrogates */
+            return 0;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+            (s[3] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xf0 && s[1] < 0x90)       /* overlong */
+            return 0;
+        if (c == 0xf4 && s[1] >= 0x90)      /* above U+10FFFF */
+            return 0;
+        return 4;
+    }
+    return 0;                               /* 0x80..0xc1, 0xf5..0xff */
+}
+
+static const char hex[] = "0123456789abcdef";
+
+void sl_json_string(sl_buf *b, const char *s, size_t n)
+{
+    /* Worst case: every byte becomes \u00XX (6) or U+FFFD (3). */
+    sl_buf_reserve(b, n * 6 + 2);
+    char *o = b->p + b->len;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    *o++ = '"';
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && byte_class[*p] == 0)
+            p++;
+        if (p > run) {
+            memcpy(o, run, (size_t)(p - run));
+            o += p - run;
+        }
+        if (p == end)
+            break;
+        unsigned c = *p;
+        if (byte_class[c] == 1) {
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 15];
+            }
+            p++;
+            continue;
+        }
+        size_t len = sl_utf8_seq_len(p, (size_t)(end - p));
+        if (len) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        } else {                /* one replacement per invalid byte */
+            *o++ = (char)0xef;
+            *o++ = (char)0xbf;
+            *o++ = (char)0xbd;
+            p++;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+}
+
+void sl_json_int(sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    int i = sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    sl_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+void sl_json_double(sl_buf *b, double v)
+{
+    if (!isfinite(v)) {
+        sl_json_null(b);
+        return;
+    }
+    char tmp[32];
+    /* the shortest of %.15g..%.17g that reads back exactly */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    sl_buf_puts(b, tmp);
+    /* keep it a JSON number that reads back as floating point */
+    if (!strpbrk(tmp, ".eEn"))
+        sl_buf_append(b, ".0", 2);
+}
+
+void sl_json_bool(sl_buf *b, bool v)
+{
+    if (v)
+        sl_buf_append(b, "true", 4);
+    else
+        sl_buf_append(b, "false", 5);
+}
+
+void sl_json_null(sl_buf *b) { sl_buf_append(b, "null", 4); }
+
+/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm):
+ * no gmtime_r, no locks, valid for every year sluice will see. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+static char *put2(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+void sl_json_time_rfc3339(sl_buf *b, int64_t unix_ns, int digits)
+{
+    int64_t secs = unix_ns / 1000000000, frac = unix_ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        secs--;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999) {        /* not representable: clamp */
+        y = y < 0 ? 0 : 9999;
+    }
+    sl_buf_reserve(b, 40);
+    char *o = b->p + b->len;
+    *o++ = '"';
+    o[0] = (char)('0' + y / 1000);
+    o[1] = (char)('0' + y / 100 % 10);
+    o[2] = (char)('0' + y / 10 % 10);
+    o[3] = (char)('0' + y % 10);
+    o += 4;
+    *o++ = '-';
+    o = put2(o, m);
+    *o++ = '-';
+    o = put2(o, d);
+    *o++ = 'T';
+    o = put2(o, (unsigned)(rem / 3600));
+    *o++ = ':';
+    o = put2(o, (unsigned)(rem / 60 % 60));
+    *o++ = ':';
+    o = put2(o, (unsigned)(rem % 60));
+    if (digits > 0) {
+        if (digits > 9)
+            digits = 9;
+        *o++ = '.';
+        char f[9];
+        int64_t v = frac;
+        for (int i = 8; i >= 0; i--) {
+            f[i] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        memcpy(o, f, (size_t)digits);
+        o += digits;
+    }
+    *o++ = 'Z';
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+}

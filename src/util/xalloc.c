@@ -1,0 +1,54 @@
+/* xalloc.c: allocation wrappers that abort on out-of-memory. */
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+_Noreturn void sl_oom(void)
+{
+    static const char msg[] = "sluice: fatal: out of memory\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    abort();
+}
+
+void *sl_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        sl_oom();
+    return p;
+}
+
+void *sl_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        sl_oom();
+    return p;
+}
+
+void *sl_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        sl_oom();
+    return q;
+}
+
+char *sl_strdup(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = sl_malloc(n + 1);
+    memcpy(p, s, n + 1);
+    return p;
+}
+
+char *sl_strndup(const char *s, size_t n)
+{
+    char *p = sl_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
