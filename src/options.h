@@ -1,0 +1,109 @@
+/* options.h: option tables. Every plugin (and the service section) declares
+ * its options in one table; that table drives parsing, validation, defaults,
+ * error messages, `sluice --help-plugin` and the man page. */
+#ifndef SLUICE_OPTIONS_H
+#define SLUICE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+
+typedef enum {
+    SL_OPT_STRING,    /* char *  (malloc'd; NULL when absent with no default) */
+    SL_OPT_BOOL,      /* bool    (true/false, yes/no, on/off) */
+    SL_OPT_INT,       /* int64_t; "auto" is accepted and stored as 0 when
+                         the option has SL_OPTF_AUTO */
+    SL_OPT_SIZE,      /* uint64_t bytes: 512, 64KiB, 64MiB, 2GiB, 1.5MB, 10kB */
+    SL_OPT_DURATION,  /* int64_t nanoseconds: 250ms, 5s, 1m30s, 2h, 1d, 0 */
+    SL_OPT_ENUM,      /* int, index into `choices` */
+    SL_OPT_STRLIST,   /* sl_strlist; a single string is accepted as a list of one */
+    SL_OPT_STRMAP,    /* sl_strmap: a map of string -> string */
+    SL_OPT_NODE,      /* const sl_node *: left for the plugin to interpret */
+} sl_opt_type;
+
+enum {
+    SL_OPTF_REQUIRED = 1u << 0,
+    SL_OPTF_AUTO     = 1u << 1,  /* INT: the word "auto" means 0 ("decide") */
+    SL_OPTF_SECRET   = 1u << 2,  /* never printed (help shows no default) */
+};
+
+typedef struct {
+    char **v;
+    size_t n;
+} sl_strlist;
+
+typedef struct {
+    char **keys;
+    char **vals;
+    size_t n;
+} sl_strmap;
+
+typedef struct sl_option {
+    const char *name;     /* nested options use dots: "batch.max_events"
+                             is written `batch: { max_events: N }` */
+    sl_opt_type type;
+    const char *def;      /* default, written as in a config file; NULL: none */
+    unsigned flags;
+    int64_t min, max;     /* inclusive range for INT/SIZE/DURATION when
+                             min < max; ignored when both are 0 */
+    const char *const *choices;  /* ENUM: NULL-terminated list of words */
+    size_t offset;        /* where the value goes in the output struct */
+    const char *help;     /* one line */
+} sl_option;
+
+/* A table ends with an entry whose name is NULL. */
+#define SL_OPT_END { NULL, 0, NULL, 0, 0, 0, NULL, 0, NULL }
+
+/* One table and the struct its offsets point into. */
+typedef struct {
+    const sl_option *opts;
+    void *out;
+} sl_optset;
+
+/* Validate the MAP node `map` against the union of the given tables and fill
+ * each output struct: every key must be an option of one of the tables
+ * (nested maps for dotted names); unknown keys get a "did you mean" when a
+ * close name exists; values are type- and range-checked; defaults are
+ * applied; missing required options are reported at `where` (the name of
+ * the thing, typically), or at the map when `where` is NULL. `what` names
+ * the thing in messages, e.g. `destination "s3_archive"`, giving
+ * `file:12:5: error: destination "s3_archive": unknown option "bukcet" (did you mean "bucket"?)`.
+ * Keys listed in `ignore` (NULL-terminated, may be NULL) are skipped (e.g.
+ * "type", handled by the caller). A NULL `map` means "no options given":
+ * defaults apply.
+ * Returns the number of errors added to `d`. */
+size_t sl_options_apply(const sl_optset *sets, size_t nsets, const sl_node *map,
+                        const sl_node *where, const char *what,
+                        const char *const *ignore, sl_diags *d);
+
+/* Free what sl_options_apply allocated in each output struct. */
+void sl_options_free(const sl_optset *sets, size_t nsets);
+
+/* Print a table as help: one block per option (name, type, default or
+ * "required", range or choices, help). */
+void sl_options_print_help(FILE *out, const sl_option *opts);
+/* Print a table as man(7) source for sluice.yaml(5). */
+void sl_options_print_man(FILE *out, const sl_option *opts);
+/* Name of a type for help and messages ("size", "duration", "list of strings"…). */
+const char *sl_opt_type_name(sl_opt_type t);
+
+/* Unit parsing, shared with anything else that reads sizes and durations.
+ * Return false (and leave *out untouched) on a malformed or overflowing value. */
+bool sl_parse_size(const char *s, uint64_t *out);
+bool sl_parse_duration(const char *s, int64_t *out_ns);
+bool sl_parse_int(const char *s, int64_t *out);
+bool sl_parse_bool(const char *s, bool *out);
+/* Format a duration in ns / a size in bytes the way a config would write it
+ * ("250ms", "5m", "64MiB"): used by help and in messages. */
+void sl_format_duration(int64_t ns, char *buf, size_t cap);
+void sl_format_size(uint64_t bytes, char *buf, size_t cap);
+
+/* The closest candidate to `word` by edit distance, or NULL when none is
+ * close enough to be a plausible typo. */
+const char *sl_did_you_mean(const char *word, const char *const *candidates,
+                            size_t n);
+
+#endif

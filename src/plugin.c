@@ -1,0 +1,79 @@
+/* plugin.c: the registry of built-in plugins, and the options every
+ * destination shares. */
+#include "plugin.h"
+
+#include <string.h>
+
+#include "pipeline_config.h"
+
+extern const sl_plugin sl_source_stdin;
+extern const sl_plugin sl_source_file;
+extern const sl_plugin sl_handler_set;
+extern const sl_plugin sl_dest_stdout;
+extern const sl_plugin sl_dest_file;
+
+static const sl_plugin *const plugins[] = {
+    &sl_source_file,
+    &sl_source_stdin,
+    &sl_handler_set,
+    &sl_dest_file,
+    &sl_dest_stdout,
+    NULL,
+};
+
+static const char *const encodings[] = {"ndjson", "raw", NULL};
+static const char *const buffer_types[] = {"memory", NULL};
+static const char *const when_full[] = {"block", NULL};
+
+#define DC(f) offsetof(sl_dest_common, f)
+static const sl_option dest_common_options[] = {
+    {"encoding", SL_OPT_ENUM, "ndjson", 0, 0, 0, encodings, DC(encoding),
+     "ndjson: one JSON object per event; raw: the message line as read."},
+    {"batch.max_events", SL_OPT_INT, "1000", 0, 1, 1000000, NULL, DC(batch_max_events),
+     "Most events in one batch."},
+    {"batch.max_bytes", SL_OPT_SIZE, "1MiB", 0, 1024, 5LL << 30, NULL, DC(batch_max_bytes),
+     "Most message bytes in one batch."},
+    {"batch.max_age", SL_OPT_DURATION, "1s", 0, 0, 3600000000000LL, NULL, DC(batch_max_age_ns),
+     "Longest an event waits for its batch to fill (files write as soon as input is idle)."},
+    {"buffer.type", SL_OPT_ENUM, "memory", 0, 0, 0, buffer_types, DC(buffer_type),
+     "Where events wait for this destination: memory."},
+    {"buffer.max_events", SL_OPT_INT, "10000", 0, 1, 100000000, NULL, DC(buffer_max_events),
+     "Most events waiting in the buffer; when full, workers wait."},
+    {"buffer.max_bytes", SL_OPT_SIZE, "8MiB", 0, 1024, 1LL << 40, NULL, DC(buffer_max_bytes),
+     "Most message bytes waiting in the buffer; when full, workers wait."},
+    {"buffer.when_full", SL_OPT_ENUM, "block", 0, 0, 0, when_full, DC(buffer_when_full),
+     "block: slow the sources down (backpressure), never drop."},
+    {"retry.initial", SL_OPT_DURATION, "500ms", 0, 1000000, 3600000000000LL, NULL,
+     DC(retry_initial_ns), "First retry delay after a failed send (full jitter)."},
+    {"retry.max", SL_OPT_DURATION, "30s", 0, 1000000, 86400000000000LL, NULL, DC(retry_max_ns),
+     "Longest retry delay; delays double up to it."},
+    SL_OPT_END,
+};
+
+const sl_plugin *sl_plugin_find(sl_plugin_kind kind, const char *name)
+{
+    for (const sl_plugin *const *p = plugins; *p; p++)
+        if ((*p)->kind == kind && strcmp((*p)->name, name) == 0)
+            return *p;
+    return NULL;
+}
+
+const sl_plugin *const *sl_plugin_all(void) { return plugins; }
+
+const char *sl_plugin_kind_name(sl_plugin_kind kind)
+{
+    switch (kind) {
+    case SL_PLUGIN_SOURCE:
+        return "source";
+    case SL_PLUGIN_HANDLER:
+        return "handler";
+    case SL_PLUGIN_DEST:
+        return "destination";
+    }
+    return "?";
+}
+
+const sl_option *sl_plugin_common_options(sl_plugin_kind kind)
+{
+    return kind == SL_PLUGIN_DEST ? dest_common_options : NULL;
+}
