@@ -1,0 +1,415 @@
+/* runtime.c: building the running pipeline from the config, starting its
+ * threads, admission control for sources (queue bounds and the memory
+ * limit), and the orderly stop. */
+#include "runtime.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util/xalloc.h"
+
+#define RT "runtime"
+
+/* ---- admission and wake-ups ------------------------------------------- */
+
+static void chunk_done(sl_chunk *c, unsigned status, void *ctx)
+{
+    sl_source *src = ctx;
+    sl_runtime *rt = src->rt;
+    if (src->plugin->source->chunk_done)
+        src->plugin->source->chunk_done(src, c, status);
+    if (status & SL_ACK_FAILED) {
+        atomic_fetch_add(&rt->failed_chunks, 1);
+        atomic_fetch_add(&src->chunks_failed, 1);
+    }
+    uint64_t live = atomic_fetch_sub(&rt->live_bytes, c->acct) - c->acct;
+    uint64_t chunks_left = atomic_fetch_sub(&rt->live_chunks, 1) - 1;
+    if (live <= rt->cfg->service.memory_limit / 2 &&
+        atomic_exchange(&rt->sources_waiting_memory, false))
+        event_active(rt->wake_ev, 0, 0);
+    if (chunks_left == 0)
+        event_active(rt->check_ev, 0, 0);
+}
+
+sl_chunk *sl_source_new_chunk(sl_source *src, size_t data_cap)
+{
+    return sl_chunk_new(src, data_cap, chunk_done, src);
+}
+
+bool sl_source_may_read(sl_source *src)
+{
+    sl_runtime *rt = src->rt;
+    uint64_t limit = rt->cfg->service.memory_limit;
+    if (atomic_load(&rt->live_bytes) < limit || atomic_load(&rt->live_chunks) == 0)
+        return true;
+    atomic_store(&rt->sources_waiting_memory, true);
+    /* Re-check after announcing: a chunk finishing in between sees the flag. */
+    if (atomic_load(&rt->live_bytes) < limit)
+        return true;
+    src->paused = true;
+    return false;
+}
+
+bool sl_source_submit(sl_source *src, sl_chunk *c)
+{
+    sl_runtime *rt = src->rt;
+    c->acct = sizeof *c + c->data_cap + c->cap_events * sizeof(sl_event *) +
+              c->arena.allocated + 16384;
+    atomic_fetch_add(&rt->live_bytes, c->acct);
+    atomic_fetch_add(&rt->live_chunks, 1);
+    atomic_fetch_add_explicit(&src->events_in, c->n_events, memory_order_relaxed);
+    atomic_fetch_add_explicit(&src->bytes_in, c->bytes, memory_order_relaxed);
+    if (sl_queue_try_push(&rt->queue, c))
+        return true;
+    src->pending = c;
+    src->paused = true;
+    return false;
+}
+
+void sl_source_finished(sl_source *src)
+{
+    src->finished = true;
+    event_active(src->rt->check_ev, 0, 0);
+}
+
+struct event_base *sl_source_base(sl_source *src) { return src->rt->base; }
+bool sl_source_once(const sl_source *src) { return src->rt->once; }
+
+static void queue_has_space(void *ctx)
+{
+    sl_runtime *rt = ctx;
+    event_active(rt->wake_ev, 0, 0);
+}
+
+/* I/O thread: push what was refused, then let paused sources read again. */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_runtime *rt = arg;
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (!s->paused)
+            continue;
+        if (s->pending) {
+            if (!sl_queue_try_push(&rt->queue, s->pending))
+                continue;           /* still full: the queue calls again */
+            s->pending = NULL;
+        }
+        s->paused = false;
+        if (!s->stopped && !s->finished && s->plugin->source->resume)
+            s->plugin->source->resume(s);
+    }
+    event_active(rt->check_ev, 0, 0);
+}
+
+/* I/O thread: stop the loop once nothing is left to do. */
+static void check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_runtime *rt = arg;
+    bool all_done = true;
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->pending || !(s->finished || s->stopped))
+            all_done = false;
+    }
+    if (!all_done || atomic_load(&rt->live_chunks) != 0)
+        return;
+    if (!rt->draining)
+        sl_info(RT, "every source has finished and every event is accounted for");
+    event_base_loopbreak(rt->base);
+}
+
+static void stop_sources(sl_runtime *rt)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->started && !s->stopped) {
+            if (s->plugin->source->stop)
+                s->plugin->source->stop(s);
+            s->stopped = true;
+        }
+    }
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_runtime *rt = arg;
+    sl_warn(RT, "shutdown_timeout reached with %llu chunks of events still in flight; "
+                "exiting without them (file sources will read them again on restart)",
+            (unsigned long long)atomic_load(&rt->live_chunks));
+    atomic_store(&rt->aborting, true);
+    /* Threads may be blocked on a destination that cannot commit: leave
+     * without acknowledging anything more. */
+    _exit(SL_EXIT_OK);
+}
+
+static void begin_drain(sl_runtime *rt, const char *why)
+{
+    if (rt->draining) {
+        sl_warn(RT, "%s again: stopping now without waiting for in-flight events", why);
+        timeout_cb(-1, 0, rt);
+        return;
+    }
+    rt->draining = true;
+    char d[32];
+    sl_format_duration(rt->cfg->service.shutdown_timeout_ns, d, sizeof d);
+    sl_info(RT, "%s: stopping sources and draining in-flight events (up to %s)", why, d);
+    stop_sources(rt);
+    int64_t ns = rt->cfg->service.shutdown_timeout_ns;
+    struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
+    rt->timeout_ev = evtimer_new(rt->base, timeout_cb, rt);
+    evtimer_add(rt->timeout_ev, &tv);
+    event_active(rt->check_ev, 0, 0);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    sl_runtime *rt = arg;
+    switch (sig) {
+    case SIGTERM:
+        begin_drain(rt, "SIGTERM");
+        break;
+    case SIGINT:
+        begin_drain(rt, "SIGINT");
+        break;
+    case SIGHUP:
+        sl_warn(RT, "SIGHUP: configuration reload is not implemented yet; "
+                    "restart sluice to apply a new configuration");
+        break;
+    }
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static size_t default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
+{
+    sl_runtime *rt = sl_calloc(1, sizeof *rt);
+    rt->cfg = cfg;
+    rt->once = once;
+    rt->exit_code = SL_EXIT_OK;
+    if (evthread_use_pthreads() != 0) {
+        sl_error(RT, "libevent has no pthreads support");
+        free(rt);
+        return NULL;
+    }
+    rt->base = event_base_new();
+    if (!rt->base) {
+        sl_error(RT, "cannot create the event loop");
+        free(rt);
+        return NULL;
+    }
+    const sl_service_cfg *svc = &cfg->service;
+    sl_queue_init(&rt->queue, (size_t)svc->queue_max_events, (size_t)svc->queue_max_bytes,
+                  queue_has_space, rt);
+    rt->wake_ev = event_new(rt->base, -1, 0, wake_cb, rt);
+    rt->check_ev = event_new(rt->base, -1, 0, check_cb, rt);
+
+    rt->n_dests = cfg->n_dests;
+    rt->dests = sl_calloc(cfg->n_dests, sizeof *rt->dests);
+    for (size_t i = 0; i < cfg->n_dests; i++) {
+        sl_dest *d = &rt->dests[i];
+        d->name = cfg->dests[i].name;
+        d->plugin = cfg->dests[i].plugin;
+        d->cfg = cfg->dests[i].cfg;
+        d->common = &cfg->dests[i].common;
+        d->rt = rt;
+        d->index = i;
+        sl_dest_init(d);
+    }
+
+    bool ok = true;
+    rt->n_pipelines = cfg->n_pipelines;
+    rt->pipelines = sl_calloc(cfg->n_pipelines, sizeof *rt->pipelines);
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        const sl_pipeline_def *pd = &cfg->pipelines[i];
+        sl_pipeline *p = &rt->pipelines[i];
+        p->name = pd->name;
+        p->rt = rt;
+        p->n_to = pd->n_to;
+        p->to = sl_calloc(pd->n_to, sizeof *p->to);
+        for (size_t j = 0; j < pd->n_to; j++)
+            p->to[j] = &rt->dests[pd->to[j]];
+        p->dead_letter = pd->dead_letter >= 0 ? &rt->dests[pd->dead_letter] : NULL;
+        p->handlers = sl_calloc(pd->n_handlers, sizeof *p->handlers);
+        for (size_t j = 0; j < pd->n_handlers; j++) {
+            const sl_handler_def *hd = &pd->handlers[j];
+            sl_handler_inst *h = &p->handlers[p->n_handlers];
+            h->plugin = hd->plugin;
+            h->label = hd->label;
+            h->state = hd->plugin->handler->create ? hd->plugin->handler->create(hd->cfg, hd->label)
+                                                   : NULL;
+            if (hd->plugin->handler->create && !h->state)
+                ok = false;
+            else
+                p->n_handlers++;
+        }
+    }
+
+    rt->n_sources = cfg->n_sources;
+    rt->sources = sl_calloc(cfg->n_sources, sizeof *rt->sources);
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        s->name = cfg->sources[i].name;
+        s->plugin = cfg->sources[i].plugin;
+        s->cfg = cfg->sources[i].cfg;
+        s->rt = rt;
+        s->pipelines = sl_calloc(cfg->n_pipelines, sizeof *s->pipelines);
+        for (size_t j = 0; j < cfg->n_pipelines; j++)
+            for (size_t k = 0; k < cfg->pipelines[j].n_from; k++)
+                if (cfg->pipelines[j].from[k] == i) {
+                    s->pipelines[s->n_pipelines++] = &rt->pipelines[j];
+                    break;
+                }
+        if (s->n_pipelines == 0)        /* unused: never started */
+            s->finished = true;
+    }
+    rt->n_workers = svc->workers > 0 ? (size_t)svc->workers : default_workers();
+    rt->workers = sl_calloc(rt->n_workers, sizeof *rt->workers);
+    if (!ok) {
+        sl_runtime_free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+/* Threads we start take no signals: the I/O thread handles them all. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+int sl_runtime_run(sl_runtime *rt)
+{
+    int rc = SL_EXIT_OK;
+    signal(SIGPIPE, SIG_IGN);
+    static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        rt->sig_ev[i] = evsignal_new(rt->base, sigs[i], signal_cb, rt);
+        event_add(rt->sig_ev[i], NULL);
+    }
+
+    sigset_t old;
+    block_signals(&old);
+    for (size_t i = 0; i < rt->n_dests && rc == SL_EXIT_OK; i++)
+        if (sl_dest_start(&rt->dests[i]) != 0)
+            rc = SL_EXIT_STARTUP;
+    for (size_t i = 0; i < rt->n_workers && rc == SL_EXIT_OK; i++) {
+        if (pthread_create(&rt->workers[i], NULL, sl_worker_main, rt) != 0) {
+            sl_error(RT, "cannot start worker thread: %s", strerror(errno));
+            rc = SL_EXIT_STARTUP;
+            break;
+        }
+        rt->workers_started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    for (size_t i = 0; i < rt->n_sources && rc == SL_EXIT_OK; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->n_pipelines == 0)
+            continue;
+        if (s->plugin->source->start(s) != 0) {
+            sl_error(RT, "source \"%s\" failed to start", s->name);
+            rc = SL_EXIT_STARTUP;
+            break;
+        }
+        s->started = true;
+    }
+    if (rc == SL_EXIT_OK) {
+        sl_info(RT, "sluice %s running: %zu sources, %zu destinations, %zu pipelines, %zu workers%s",
+                SLUICE_VERSION, rt->n_sources, rt->n_dests, rt->n_pipelines, rt->n_workers,
+                rt->once ? " (--once)" : "");
+        event_active(rt->check_ev, 0, 0);
+        event_base_dispatch(rt->base);
+    }
+    /* Sources that were started must stop before the loop goes away. */
+    stop_sources(rt);
+
+    /* Everything in flight has been delivered (or startup failed before
+     * anything flowed): let the threads go. */
+    sl_queue_close(&rt->queue);
+    for (size_t i = 0; i < rt->workers_started; i++)
+        pthread_join(rt->workers[i], NULL);
+    for (size_t i = 0; i < rt->n_dests; i++)
+        sl_dest_close_input(&rt->dests[i]);
+    for (size_t i = 0; i < rt->n_dests; i++)
+        sl_dest_join(&rt->dests[i]);
+
+    uint64_t failed = atomic_load(&rt->failed_chunks);
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->started)
+            sl_info(RT, "source \"%s\": %llu events read", s->name,
+                    (unsigned long long)atomic_load(&s->events_in));
+    }
+    for (size_t i = 0; i < rt->n_dests; i++) {
+        sl_dest *d = &rt->dests[i];
+        sl_info(RT, "destination \"%s\": %llu events delivered, %llu failed", d->name,
+                (unsigned long long)atomic_load(&d->events_out),
+                (unsigned long long)atomic_load(&d->events_failed));
+    }
+    if (rc == SL_EXIT_OK && rt->once && failed)
+        rc = SL_EXIT_UNDELIVERED;
+    return rc;
+}
+
+void sl_runtime_free(sl_runtime *rt)
+{
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->pending)
+            sl_chunk_discard(s->pending);
+        if (s->started && s->plugin->source->destroy)
+            s->plugin->source->destroy(s);
+        free(s->pipelines);
+    }
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        sl_pipeline *p = &rt->pipelines[i];
+        for (size_t j = 0; j < p->n_handlers; j++)
+            if (p->handlers[j].plugin->handler->destroy)
+                p->handlers[j].plugin->handler->destroy(p->handlers[j].state);
+        free(p->handlers);
+        free(p->to);
+    }
+    for (size_t i = 0; i < rt->n_dests; i++)
+        sl_dest_destroy(&rt->dests[i]);
+    for (int i = 0; i < 3; i++)
+        if (rt->sig_ev[i])
+            event_free(rt->sig_ev[i]);
+    if (rt->timeout_ev)
+        event_free(rt->timeout_ev);
+    if (rt->wake_ev)
+        event_free(rt->wake_ev);
+    if (rt->check_ev)
+        event_free(rt->check_ev);
+    sl_queue_destroy(&rt->queue);
+    event_base_free(rt->base);
+    libevent_global_shutdown();
+    free(rt->sources);
+    free(rt->pipelines);
+    free(rt->dests);
+    free(rt->workers);
+    free(rt);
+}

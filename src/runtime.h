@@ -1,0 +1,142 @@
+/* runtime.h: the running pipeline. Built from a validated sl_config: source
+ * and destination instances, pipelines with their handler states, the
+ * source queue, the worker pool, and the I/O thread's event loop. Owns
+ * startup, backpressure wake-ups, and the orderly stop (drain within
+ * service.shutdown_timeout). */
+#ifndef SLUICE_RUNTIME_H
+#define SLUICE_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pipeline_config.h"
+#include "plugin.h"
+#include "queue.h"
+
+struct event_base;
+struct event;
+
+typedef struct {
+    const sl_plugin *plugin;
+    void *state;
+    const char *label;
+} sl_handler_inst;
+
+struct sl_pipeline {
+    const char *name;
+    sl_runtime *rt;
+    sl_dest **to;
+    size_t n_to;
+    sl_dest *dead_letter;
+    sl_handler_inst *handlers;
+    size_t n_handlers;
+    atomic_uint_fast64_t handler_errors;   /* errors with no dead-letter destination */
+    atomic_uint_fast64_t dead_lettered;
+    atomic_uint_fast64_t dropped;          /* events handlers chose to drop */
+};
+
+struct sl_source {
+    const char *name;
+    const sl_plugin *plugin;
+    const void *cfg;
+    void *state;                /* the plugin's */
+    sl_runtime *rt;
+    sl_pipeline **pipelines;
+    size_t n_pipelines;
+    sl_chunk *pending;          /* refused by the queue; pushed on wake-up */
+    bool paused;                /* waiting for room (queue or memory) */
+    bool started, finished, stopped;
+    atomic_uint_fast64_t events_in, bytes_in, chunks_failed;
+};
+
+struct sl_dest {
+    const char *name;
+    const sl_plugin *plugin;
+    const void *cfg;
+    const sl_dest_common *common;
+    void *state;                /* the plugin's */
+    sl_runtime *rt;
+    size_t index;
+    /* input buffer (memory): a ring of events waiting to be sent */
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    sl_event **ring;
+    size_t ring_cap, ring_head, ring_count;
+    uint64_t ring_bytes;
+    int64_t oldest_ns;          /* monotonic time the oldest waiting event arrived */
+    bool closing;
+    pthread_t thread;
+    bool thread_started, opened;
+    atomic_uint_fast64_t events_out, batches_out, events_failed, retries;
+};
+
+struct sl_runtime {
+    sl_config *cfg;
+    struct event_base *base;
+    sl_queue queue;
+    sl_source *sources;
+    size_t n_sources;
+    sl_dest *dests;
+    size_t n_dests;
+    sl_pipeline *pipelines;
+    size_t n_pipelines;
+    pthread_t *workers;
+    size_t n_workers, workers_started;
+    bool once;                  /* read sources to their end, then stop */
+    struct event *wake_ev;      /* resume paused sources (any thread) */
+    struct event *check_ev;     /* re-check whether we are done (any thread) */
+    struct event *timeout_ev;   /* shutdown_timeout expired */
+    struct event *sig_ev[3];
+    bool draining;
+    bool stopping_sources;
+    int exit_code;
+    atomic_bool sources_waiting_memory;
+    atomic_uint_fast64_t live_bytes;     /* bytes of chunks alive */
+    atomic_uint_fast64_t live_chunks;
+    atomic_uint_fast64_t failed_chunks;
+    atomic_bool aborting;       /* shutdown timed out: stop retrying */
+};
+
+/* Exit codes of the daemon (also documented in sluice(8)). */
+enum {
+    SL_EXIT_OK = 0,
+    SL_EXIT_CONFIG = 1,         /* usage or configuration error */
+    SL_EXIT_STARTUP = 2,        /* could not start (open, bind, ...) */
+    SL_EXIT_UNDELIVERED = 3,    /* --once: some events could not be delivered */
+};
+
+/* Build everything (no threads yet); NULL on error (logged). */
+sl_runtime *sl_runtime_new(sl_config *cfg, bool once);
+/* Start destinations, workers and sources, then run the I/O loop on the
+ * calling thread until stopped. Returns an SL_EXIT_ code. */
+int sl_runtime_run(sl_runtime *rt);
+void sl_runtime_free(sl_runtime *rt);
+
+/* ---- for sources (I/O thread) ---- */
+/* A chunk for this source; its data buffer has data_cap bytes. */
+sl_chunk *sl_source_new_chunk(sl_source *src, size_t data_cap);
+/* May the source read more now? False when events in memory are at
+ * service.memory_limit: the source is paused and resumed later. */
+bool sl_source_may_read(sl_source *src);
+/* Hand a chunk with at least one event to the workers. False: the queue is
+ * full, the runtime keeps the chunk, and the source must stop reading until
+ * its resume op is called. */
+bool sl_source_submit(sl_source *src, sl_chunk *c);
+/* The source has reached its end (stdin closed, --once at EOF): it will
+ * produce nothing more. */
+void sl_source_finished(sl_source *src);
+struct event_base *sl_source_base(sl_source *src);
+bool sl_source_once(const sl_source *src);
+
+/* ---- for the worker pool and destinations ---- */
+void *sl_worker_main(void *arg);
+void sl_dest_init(sl_dest *d);
+int sl_dest_start(sl_dest *d);
+void sl_dest_push(sl_dest *d, sl_event *const *evs, size_t n);
+void sl_dest_close_input(sl_dest *d);
+void sl_dest_join(sl_dest *d);
+void sl_dest_destroy(sl_dest *d);
+
+#endif
