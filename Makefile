@@ -57,25 +57,32 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 all: $(BIN) tools
 
+# `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
 $(BIN): $(BUILD)/obj/src/main.o $(LIB)
-	$(CC) -o $@ $(BUILD)/obj/src/main.o $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) -o $@ $(BUILD)/obj/src/main.o $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIB) \
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIB) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS) $(TEST_LIBS) -lm
 
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
 
 tools: $(TOOL_BIN)
 unit: $(UNIT_BIN)

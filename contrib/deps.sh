@@ -6,7 +6,7 @@ set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libc6-dev libevent-dev libyaml-dev zlib1g-dev"
-test_pkgs="$build_pkgs check clang valgrind procps"
+test_pkgs="$build_pkgs check clang valgrind procps groff-base"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;

@@ -234,10 +234,10 @@ static sl_node *parse_scalar(loader *L, yaml_event_t *ev)
     if (ev->data.scalar.tag && !ev->data.scalar.plain_implicit && !ev->data.scalar.quoted_implicit)
         sl_diag_error(L->d, n, "YAML tags are not supported");
     sl_buf b = {0};
-    if (!memchr(v, '$', len) || expand(L, n, v, len, &b)) {
-        if (!b.p)
-            sl_buf_append(&b, v, len);
-    }
+    if (memchr(v, '$', len))
+        expand(L, n, v, len, &b);     /* errors are recorded; keep what expanded */
+    else
+        sl_buf_append(&b, v, len);
     n->len = b.len;
     sl_buf_putc(&b, 0);
     n->str = b.p;

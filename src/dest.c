@@ -186,11 +186,11 @@ static void *dest_main(void *arg)
 
 int sl_dest_start(sl_dest *d)
 {
+    d->opened = true;           /* close() runs even after a failed open() */
     if (d->plugin->dest->open && d->plugin->dest->open(d) != 0) {
         sl_error("dest", "destination \"%s\" failed to open", d->name);
         return -1;
     }
-    d->opened = true;
     if (pthread_create(&d->thread, NULL, dest_main, d) != 0) {
         sl_error("dest", "destination \"%s\": cannot start its thread: %s", d->name,
                  strerror(errno));

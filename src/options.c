@@ -608,13 +608,18 @@ size_t sl_options_apply(const sl_optset *sets, size_t nsets, const sl_node *map,
     }
     if (map && map->kind == SL_NODE_SCALAR && map->is_null)
         map = NULL;
-    if (map && map->kind != SL_NODE_MAP) {
+    bool bad_map = map && map->kind != SL_NODE_MAP;
+    if (bad_map) {
         c.errors++;
         sl_diag_error(d, map, "%s: options must be a map, not %s", what, sl_node_kind_name(map));
     } else if (map) {
         walk(&c, map, "");
     }
     for (size_t s = 0; s < nsets; s++) {
+        if (bad_map) {          /* nothing more to say about its contents */
+            free(c.seen[s]);
+            continue;
+        }
         for (size_t i = 0; sets[s].opts[i].name; i++) {
             const sl_option *o = &sets[s].opts[i];
             if (c.seen[s][i])

@@ -75,7 +75,8 @@ typedef enum { SL_SEND_OK, SL_SEND_RETRY, SL_SEND_FAIL } sl_send_result;
 typedef struct {
     int (*open)(sl_dest *d);            /* before any send; -1 on error (logged) */
     sl_send_result (*send)(sl_dest *d, sl_event *const *evs, size_t n);
-    void (*close)(sl_dest *d);          /* after the last send */
+    void (*close)(sl_dest *d);          /* after the last send; also after a
+                                           failed open, to free what it set up */
     /* Destinations cheap to write small batches to (files) write as soon as
      * their input goes idle instead of waiting out batch.max_age. */
     bool write_when_idle;

@@ -54,6 +54,7 @@ bool sl_source_may_read(sl_source *src)
     if (atomic_load(&rt->live_bytes) < limit)
         return true;
     src->paused = true;
+    sl_debug(RT, "source \"%s\" paused: events in memory are at service.memory_limit", src->name);
     return false;
 }
 
@@ -70,6 +71,7 @@ bool sl_source_submit(sl_source *src, sl_chunk *c)
         return true;
     src->pending = c;
     src->paused = true;
+    sl_debug(RT, "source \"%s\" paused: the queue is full", src->name);
     return false;
 }
 
