@@ -52,7 +52,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all run check check-unit check-integration check-fuzz check-sanitize \
+.PHONY: all run check check-unit check-valgrind check-integration check-fuzz check-sanitize \
         unit tools install uninstall clean fuzz man
 
 all: $(BIN) tools
@@ -96,6 +96,10 @@ run:
 check-unit: $(UNIT_BIN)
 	@sh tests/unit/run.sh $(UNIT_BIN)
 
+# The unit tests under valgrind memcheck: no leaks, no invalid accesses.
+check-valgrind: $(UNIT_BIN)
+	@VALGRIND=1 sh tests/unit/run.sh $(UNIT_BIN)
+
 check-integration: $(BIN) tools
 	@SLUICE_BIN=$(BUILD)/sluice SLUICE_TOOLS=$(BUILD)/tools sh tests/integration/run.sh
 
@@ -113,17 +117,19 @@ check:
 	@sh contrib/deps.sh test
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-integration
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-sanitize
 
 # ASan+UBSan over unit and integration tests; TSan over the threaded ones.
+# SLUICE_TEST_SCALE=2 halves the big inputs and allows for shadow memory.
 check-sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" all unit
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SLUICE_TEST_SCALE=2 \
 	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" check-unit check-integration
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" all unit
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" SLUICE_TEST_SCALE=2 \
 	    $(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" check-unit check-integration SLUICE_TEST_SET=threaded
 
 install: $(BIN)
@@ -132,7 +138,8 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sluice
 	install -m 0644 man/sluice.8 $(DESTDIR)$(MANDIR)/man8/sluice.8
 	install -m 0644 man/sluice.yaml.5 $(DESTDIR)$(MANDIR)/man5/sluice.yaml.5
-	install -m 0644 systemd/sluice.service $(DESTDIR)$(UNITDIR)/sluice.service
+	sed 's|/usr/local/bin/sluice|$(BINDIR)/sluice|g' systemd/sluice.service > $(DESTDIR)$(UNITDIR)/sluice.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sluice.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml"; \
 	else install -m 0640 conf/sluice.yaml $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml; fi
