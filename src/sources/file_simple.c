@@ -45,7 +45,6 @@ typedef struct {
 } file_state;
 
 static const char *const read_from_words[] = {"beginning", "end", NULL};
-static const char *const long_line_modes[] = {"truncate", "skip", NULL};
 
 #define O(f) offsetof(file_cfg, f)
 static const sl_option file_options[] = {
@@ -55,10 +54,7 @@ static const sl_option file_options[] = {
      "Glob patterns of paths to leave out (e.g. \"*.gz\")."},
     {"read_from", SL_OPT_ENUM, "beginning", 0, 0, 0, read_from_words, O(read_from),
      "Where to start in a file found at startup: beginning or end."},
-    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, 16, 1LL << 30, NULL, O(max_line_bytes),
-     "Longest line kept whole; longer lines are cut (or skipped) and counted."},
-    {"long_lines", SL_OPT_ENUM, "truncate", 0, 0, 0, long_line_modes, O(long_lines),
-     "What to do with a line over max_line_bytes: truncate or skip."},
+    SL_LINE_READER_OPTIONS(file_cfg),
     {"poll_interval", SL_OPT_DURATION, "250ms", 0, 1000000, 3600000000000LL, NULL,
      O(poll_interval_ns), "How often to look for appended data and new files."},
     SL_OPT_END,

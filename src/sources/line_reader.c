@@ -9,6 +9,8 @@
 
 #define SL_READ_SIZE (64u * 1024)
 
+const char *const sl_long_line_modes[] = {"truncate", "skip", NULL};
+
 void sl_line_reader_init(sl_line_reader *lr, sl_source *src, size_t max_line,
                          int long_lines)
 {

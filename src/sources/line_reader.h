@@ -15,6 +15,19 @@
 
 enum { SL_LONG_TRUNCATE, SL_LONG_SKIP };
 
+/* Words of the long_lines option, in SL_LONG_* order. */
+extern const char *const sl_long_line_modes[];
+
+/* The option-table entries every line-reading source has; `type` is the
+ * source's config struct with a uint64_t max_line_bytes and an int
+ * long_lines. */
+#define SL_LINE_READER_OPTIONS(type)                                                     \
+    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, 16, 1LL << 30, NULL,                      \
+     offsetof(type, max_line_bytes),                                                     \
+     "Longest line kept whole; longer lines are cut (or skipped) and counted."},         \
+    {"long_lines", SL_OPT_ENUM, "truncate", 0, 0, 0, sl_long_line_modes,                 \
+     offsetof(type, long_lines), "What to do with a line over max_line_bytes: truncate or skip."}
+
 typedef struct {
     sl_source *src;
     /* Where chunks come from: sl_source_new_chunk unless set otherwise

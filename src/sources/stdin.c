@@ -24,14 +24,8 @@ typedef struct {
     bool done;
 } stdin_state;
 
-static const char *const long_line_modes[] = {"truncate", "skip", NULL};
-
-#define O(f) offsetof(stdin_cfg, f)
 static const sl_option stdin_options[] = {
-    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, 16, 1LL << 30, NULL, O(max_line_bytes),
-     "Longest line kept whole; longer lines are cut (or skipped) and counted."},
-    {"long_lines", SL_OPT_ENUM, "truncate", 0, 0, 0, long_line_modes, O(long_lines),
-     "What to do with a line over max_line_bytes: truncate or skip."},
+    SL_LINE_READER_OPTIONS(stdin_cfg),
     SL_OPT_END,
 };
 

@@ -35,4 +35,32 @@ check "SIGINT exits 0" [ "$SLUICE_RC" -eq 0 ]
 check "no duplicates after a drain under load" [ -z "$(seqs "$T/out.log" | uniq -d)" ]
 check "delivered lines are whole lines of the input" \
     [ "$(LC_ALL=C comm -23 <(LC_ALL=C sort "$T/out.log") <(LC_ALL=C sort "$T/big.log") | wc -l)" -eq 0 ]
+
+# A destination that never drains cannot hold the stop beyond
+# shutdown_timeout: sluice gives up, says so, and exits 0 (the events stay
+# unacknowledged, for file sources to read again after a restart).
+mkfifo "$T/stuck.fifo"
+exec 3<>"$T/stuck.fifo"           # open, never read: writes block once it fills
+cat >"$T/stuck.yaml" <<YAML
+service: { workers: 2, shutdown_timeout: 1s }
+sources:
+  in: { type: file, paths: ["$T/big.log"] }
+destinations:
+  out: { type: file, path: "$T/stuck.fifo", encoding: raw }
+pipelines:
+  p: { from: [in], to: [out] }
+YAML
+"$SLUICE" -c "$T/stuck.yaml" -v >/dev/null 2>"$T/stuck.log" 3>&- &
+pid=$!
+PIDS="$PIDS $pid"
+check "the source stalls behind the stuck destination" \
+    wait_until 30 grep -q 'paused' "$T/stuck.log"
+kill -TERM "$pid"
+start=$(date +%s)
+wait "$pid"
+rc=$?
+exec 3>&-
+check "a stuck destination: SIGTERM still exits 0" [ "$rc" -eq 0 ]
+check "... within shutdown_timeout (plus slack)" [ $(($(date +%s) - start)) -le 5 ]
+check "... and says what it left behind" grep -q 'shutdown_timeout reached' "$T/stuck.log"
 finish

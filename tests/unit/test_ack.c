@@ -1,5 +1,6 @@
 /* test_ack.c: ack tokens fire exactly once, after every fan-out reference
  * is released, whichever threads release them. */
+#include "check_main.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -138,9 +139,5 @@ int main(void)
     tcase_add_test(tc, status_bits_reach_the_callback);
     tcase_add_test(tc, concurrent_release_fires_exactly_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }

@@ -1,5 +1,6 @@
 /* test_config.c: the YAML tree (positions, nulls, quoting), ${VAR}
  * expansion, and the errors the loader reports. */
+#include "check_main.h"
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,10 +220,7 @@ int main(void)
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, diag_counts_and_warnings);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = sl_run_suite(s);
     sl_diags_free(&d);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

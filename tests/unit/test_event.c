@@ -1,4 +1,5 @@
 /* test_event.c: events, fields and chunk lifetime. */
+#include "check_main.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,9 +107,5 @@ int main(void)
     tcase_add_test(tc, chunk_done_runs_once_when_released);
     tcase_add_test(tc, arena_handles_large_and_many_allocations);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }

@@ -1,5 +1,6 @@
 /* test_json_writer.c: JSON strings are escaped correctly and are always
  * valid UTF-8; numbers and times are formatted exactly. */
+#include "check_main.h"
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -208,9 +209,5 @@ int main(void)
     tcase_add_test(tc, times);
     tcase_add_test(tc, bools_and_null);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }

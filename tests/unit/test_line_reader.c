@@ -1,5 +1,6 @@
 /* test_line_reader.c: splitting a byte stream into line events: CRLF,
  * partial lines across reads, over-long lines, offsets, end of input. */
+#include "check_main.h"
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,9 +184,5 @@ int main(void)
     tcase_add_test(tc, reads_from_a_descriptor);
     tcase_add_test(tc, binary_bytes_pass_through);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }

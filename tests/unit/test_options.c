@@ -1,5 +1,6 @@
 /* test_options.c: option tables: types, units, ranges, defaults, nested
  * names, required options, unknown keys with suggestions, secrets. */
+#include "check_main.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,9 +285,5 @@ int main(void)
     tcase_add_test(tc, ints_bools_and_formatting);
     tcase_add_test(tc, did_you_mean);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }

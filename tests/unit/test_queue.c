@@ -1,5 +1,6 @@
 /* test_queue.c: the source queue keeps its bounds, tells producers when
  * there is room again, and hands every chunk to exactly one consumer. */
+#include "check_main.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -164,9 +165,5 @@ int main(void)
     tcase_add_test(tc, fifo_order_and_close);
     tcase_add_test(tc, many_producers_and_consumers_lose_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sl_run_suite(s);
 }
