@@ -116,6 +116,8 @@ fuzz:
 check:
 	@sh contrib/deps.sh test
 	@$(MAKE) --no-print-directory all unit
+	@echo "== the same tree with clang (it must build warning-free with both)"
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang all unit
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-integration
