@@ -1,250 +1,16 @@
 /* options.c: applying option tables to config maps (types, units, ranges,
- * defaults, required options, unknown keys with suggestions), printing them
- * as help and as man source, and the unit parsers. */
+ * defaults, required options, unknown keys with suggestions) and printing
+ * the tables as `--help-plugin` text and as man(7) source. */
 #include "options.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/buf.h"
 #include "util/xalloc.h"
 
-/* ---- units ---------------------------------------------------------------- */
-
-/* A non-negative decimal number at *s ("12", "1.5"); advances *s. */
-static bool parse_decimal(const char **s, long double *out)
-{
-    const char *p = *s;
-    long double v = 0;
-    bool digits = false;
-    while (*p >= '0' && *p <= '9') {
-        v = v * 10 + (*p++ - '0');
-        digits = true;
-    }
-    if (*p == '.') {
-        p++;
-        long double scale = 0.1L;
-        bool frac = false;
-        while (*p >= '0' && *p <= '9') {
-            v += (*p++ - '0') * scale;
-            scale /= 10;
-            frac = true;
-        }
-        if (!frac)
-            return false;
-        digits = true;
-    }
-    if (!digits)
-        return false;
-    *s = p;
-    *out = v;
-    return true;
-}
-
-bool sl_parse_size(const char *s, uint64_t *out)
-{
-    static const struct {
-        const char *unit;
-        long double mult;
-    } units[] = {
-        {"", 1},
-        {"B", 1},
-        {"k", 1024.0L},
-        {"K", 1024.0L},
-        {"KiB", 1024.0L},
-        {"kB", 1e3L},
-        {"KB", 1e3L},
-        {"M", 1048576.0L},
-        {"MiB", 1048576.0L},
-        {"MB", 1e6L},
-        {"G", 1073741824.0L},
-        {"GiB", 1073741824.0L},
-        {"GB", 1e9L},
-        {"T", 1099511627776.0L},
-        {"TiB", 1099511627776.0L},
-        {"TB", 1e12L},
-    };
-    const char *p = s;
-    long double v;
-    if (!parse_decimal(&p, &v))
-        return false;
-    if (*p == ' ')
-        p++;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(p, units[i].unit) != 0)
-            continue;
-        if (i == 0 && strchr(s, '.'))
-            return false;               /* a fraction of a byte */
-        long double bytes = v * units[i].mult;
-        if (bytes >= 18446744073709551615.0L)
-            return false;
-        *out = (uint64_t)(bytes + 0.5L);
-        return true;
-    }
-    return false;
-}
-
-bool sl_parse_duration(const char *s, int64_t *out_ns)
-{
-    static const struct {
-        const char *unit;
-        long double ns;
-    } units[] = {
-        /* longest first so "ms" is not read as "m" */
-        {"ns", 1},          {"us", 1e3L},       {"\xc2\xb5s", 1e3L}, {"ms", 1e6L},
-        {"s", 1e9L},        {"m", 60e9L},       {"h", 3600e9L},      {"d", 86400e9L},
-    };
-    if (strcmp(s, "0") == 0) {
-        *out_ns = 0;
-        return true;
-    }
-    const char *p = s;
-    long double total = 0;
-    if (!*p)
-        return false;
-    while (*p) {
-        long double v;
-        if (!parse_decimal(&p, &v))
-            return false;
-        size_t best = 0, best_len = 0;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t n = strlen(units[i].unit);
-            if (n > best_len && strncmp(p, units[i].unit, n) == 0) {
-                best = i;
-                best_len = n;
-            }
-        }
-        if (!best_len)
-            return false;               /* a number without a unit */
-        p += best_len;
-        total += v * units[best].ns;
-        if (total >= 9223372036854775807.0L)
-            return false;
-    }
-    *out_ns = (int64_t)(total + 0.5L);
-    return true;
-}
-
-bool sl_parse_int(const char *s, int64_t *out)
-{
-    if (!*s || isspace((unsigned char)*s))
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-bool sl_parse_bool(const char *s, bool *out)
-{
-    static const char *const yes[] = {"true", "yes", "on"};
-    static const char *const no[] = {"false", "no", "off"};
-    for (int i = 0; i < 3; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = true;
-            return true;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-void sl_format_duration(int64_t ns, char *buf, size_t cap)
-{
-    static const struct {
-        const char *unit;
-        int64_t ns;
-    } units[] = {
-        {"d", 86400000000000LL}, {"h", 3600000000000LL}, {"m", 60000000000LL},
-        {"s", 1000000000LL},     {"ms", 1000000LL},      {"us", 1000LL},
-    };
-    if (ns == 0) {
-        snprintf(buf, cap, "0");
-        return;
-    }
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (ns % units[i].ns == 0) {
-            snprintf(buf, cap, "%" PRId64 "%s", ns / units[i].ns, units[i].unit);
-            return;
-        }
-    }
-    snprintf(buf, cap, "%" PRId64 "ns", ns);
-}
-
-void sl_format_size(uint64_t bytes, char *buf, size_t cap)
-{
-    static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
-    for (int i = 0; i < 4; i++) {
-        uint64_t m = 1ULL << (10 * (4 - i));
-        if (bytes && bytes % m == 0) {
-            snprintf(buf, cap, "%" PRIu64 "%s", bytes / m, units[i]);
-            return;
-        }
-    }
-    snprintf(buf, cap, "%" PRIu64, bytes);
-}
-
-/* ---- did you mean --------------------------------------------------------- */
-
-/* Optimal string alignment distance (Levenshtein with transpositions),
- * case-insensitive. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return SIZE_MAX;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-const char *sl_did_you_mean(const char *word, const char *const *candidates, size_t n)
-{
-    size_t limit = strlen(word) / 3;
-    if (limit < 1)
-        limit = 1;
-    if (limit > 3)
-        limit = 3;
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        size_t dist = edit_distance(word, candidates[i]);
-        if (dist <= limit && dist < best_d) {
-            best = candidates[i];
-            best_d = dist;
-        }
-    }
-    return best;
-}
-
-/* ---- applying tables ------------------------------------------------------ */
+/* ---- facts about one option ----------------------------------------------- */
 
 const char *sl_opt_type_name(sl_opt_type t)
 {
@@ -262,335 +28,433 @@ const char *sl_opt_type_name(sl_opt_type t)
     return "?";
 }
 
-static const char *type_wanted(sl_opt_type t)
+/* What a value must be, for "must be ..." messages (not for ENUM, whose
+ * message lists the choices). */
+static const char *expected_value(const sl_option *o)
 {
-    switch (t) {
+    switch (o->type) {
     case SL_OPT_STRING: return "a string";
     case SL_OPT_BOOL: return "true or false";
-    case SL_OPT_INT: return "an integer";
+    case SL_OPT_INT: return (o->flags & SL_OPTF_AUTO) ? "an integer or auto" : "an integer";
     case SL_OPT_SIZE: return "a size such as 64MiB";
     case SL_OPT_DURATION: return "a duration such as 500ms or 5m";
     case SL_OPT_ENUM: return "one of its choices";
     case SL_OPT_STRLIST: return "a list of strings";
-    case SL_OPT_STRMAP: return "a map of names to strings";
+    case SL_OPT_STRMAP: return "a map of strings";
     case SL_OPT_NODE: return "a value";
     }
     return "?";
 }
 
+static bool has_range(const sl_option *o) { return o->min < o->max; }
+
+static bool is_secret(const sl_option *o) { return (o->flags & SL_OPTF_SECRET) != 0; }
+
+/* One bound of a range as a config would write it ("1KiB", "5m", "10"). */
+static void format_bound(const sl_option *o, int64_t v, char *buf, size_t cap)
+{
+    if (o->type == SL_OPT_SIZE)
+        sl_format_size(v < 0 ? 0 : (uint64_t)v, buf, cap);
+    else if (o->type == SL_OPT_DURATION)
+        sl_format_duration(v, buf, cap);
+    else
+        snprintf(buf, cap, "%" PRId64, v);
+}
+
+/* "ndjson, raw": the choices of an ENUM, malloc'd. */
+static char *choices_text(const sl_option *o)
+{
+    sl_buf b = {0};
+    for (size_t i = 0; o->choices[i]; i++) {
+        if (i)
+            sl_buf_puts(&b, ", ");
+        sl_buf_puts(&b, o->choices[i]);
+    }
+    sl_buf_putc(&b, 0);
+    return b.p;
+}
+
+static size_t count_choices(const sl_option *o)
+{
+    size_t n = 0;
+    while (o->choices[n])
+        n++;
+    return n;
+}
+
+/* How many bytes an option's value takes in the output struct. */
+static size_t slot_size(sl_opt_type t)
+{
+    switch (t) {
+    case SL_OPT_STRING: return sizeof(char *);
+    case SL_OPT_BOOL: return sizeof(bool);
+    case SL_OPT_INT: return sizeof(int64_t);
+    case SL_OPT_SIZE: return sizeof(uint64_t);
+    case SL_OPT_DURATION: return sizeof(int64_t);
+    case SL_OPT_ENUM: return sizeof(int);
+    case SL_OPT_STRLIST: return sizeof(sl_strlist);
+    case SL_OPT_STRMAP: return sizeof(sl_strmap);
+    case SL_OPT_NODE: return sizeof(const sl_node *);
+    }
+    return 0;
+}
+
+static void *slot_of(const sl_optset *set, const sl_option *o)
+{
+    return (char *)set->out + o->offset;
+}
+
+/* A mistake in an option table is a bug in sluice, not in the config. */
+_Noreturn static void table_bug(const sl_option *o, const char *problem)
+{
+    fprintf(stderr, "sluice: bug in an option table: option \"%s\" %s\n",
+            o->name ? o->name : "(null)", problem);
+    abort();
+}
+
+static void check_table(const sl_option *opts)
+{
+    for (const sl_option *o = opts; o->name; o++) {
+        if (o->type == SL_OPT_ENUM && (!o->choices || !o->choices[0]))
+            table_bug(o, "is a choice without choices");
+        if ((o->type == SL_OPT_STRMAP || o->type == SL_OPT_NODE) && o->def)
+            table_bug(o, "cannot have a default");
+    }
+}
+
+/* ---- reading one value ---------------------------------------------------- */
+
+typedef enum { VALUE_OK, VALUE_MALFORMED, VALUE_OUT_OF_RANGE } value_status;
+
+/* Read the text of a scalar into the slot of an option of a scalar type (a
+ * STRLIST takes it as a list of one). Used for config values and defaults
+ * alike. The slot is only written when the value is good. */
+static value_status read_text(const sl_option *o, const char *text, void *slot)
+{
+    switch (o->type) {
+    case SL_OPT_STRING:
+        *(char **)slot = sl_strdup(text);
+        return VALUE_OK;
+    case SL_OPT_BOOL:
+        return sl_parse_bool(text, slot) ? VALUE_OK : VALUE_MALFORMED;
+    case SL_OPT_INT: {
+        int64_t v;
+        if ((o->flags & SL_OPTF_AUTO) && strcmp(text, "auto") == 0) {
+            *(int64_t *)slot = 0;
+            return VALUE_OK;
+        }
+        if (!sl_parse_int(text, &v))
+            return VALUE_MALFORMED;
+        if (has_range(o) && (v < o->min || v > o->max))
+            return VALUE_OUT_OF_RANGE;
+        *(int64_t *)slot = v;
+        return VALUE_OK;
+    }
+    case SL_OPT_SIZE: {
+        uint64_t v;
+        if (!sl_parse_size(text, &v))
+            return VALUE_MALFORMED;
+        uint64_t lo = o->min < 0 ? 0 : (uint64_t)o->min;
+        if (has_range(o) && (v < lo || o->max < 0 || v > (uint64_t)o->max))
+            return VALUE_OUT_OF_RANGE;
+        *(uint64_t *)slot = v;
+        return VALUE_OK;
+    }
+    case SL_OPT_DURATION: {
+        int64_t v;
+        if (!sl_parse_duration(text, &v))
+            return VALUE_MALFORMED;
+        if (has_range(o) && (v < o->min || v > o->max))
+            return VALUE_OUT_OF_RANGE;
+        *(int64_t *)slot = v;
+        return VALUE_OK;
+    }
+    case SL_OPT_ENUM:
+        for (size_t i = 0; o->choices[i]; i++) {
+            if (strcmp(text, o->choices[i]) == 0) {
+                *(int *)slot = (int)i;
+                return VALUE_OK;
+            }
+        }
+        return VALUE_MALFORMED;
+    case SL_OPT_STRLIST: {
+        sl_strlist *list = slot;
+        list->v = sl_calloc(1, sizeof *list->v);
+        list->v[0] = sl_strdup(text);
+        list->n = 1;
+        return VALUE_OK;
+    }
+    case SL_OPT_STRMAP:
+    case SL_OPT_NODE:
+        break;
+    }
+    return VALUE_MALFORMED;
+}
+
+/* The value of an option that was not given. */
+static void set_default(const sl_option *o, void *slot)
+{
+    memset(slot, 0, slot_size(o->type));
+    if (!o->def || (o->flags & SL_OPTF_REQUIRED))
+        return;
+    if (read_text(o, o->def, slot) != VALUE_OK) {
+        char problem[512];
+        snprintf(problem, sizeof problem, "has the default \"%s\", which is not %s%s", o->def,
+                 o->type == SL_OPT_ENUM ? "one of its choices" : expected_value(o),
+                 has_range(o) ? " within its range" : "");
+        table_bug(o, problem);
+    }
+}
+
+/* ---- applying tables ------------------------------------------------------ */
+
 typedef struct {
     const sl_optset *sets;
     size_t nsets;
-    bool **seen;
+    const sl_node ***given_at;  /* per set, per option: the key that gave it */
     const char *what;
     const char *const *ignore;
     sl_diags *d;
-    size_t errors;
 } apply_ctx;
 
-#define SLOT(out, opt, T) ((T *)((char *)(out) + (opt)->offset))
+typedef struct {
+    const sl_optset *set;
+    const sl_option *opt;
+    const sl_node **given_at;
+} option_ref;
 
-static void type_error(apply_ctx *c, const sl_option *o, const sl_node *v)
+static char *concat(const char *a, const char *b)
 {
-    c->errors++;
-    if (v->kind == SL_NODE_SCALAR && !v->is_null && !(o->flags & SL_OPTF_SECRET))
-        sl_diag_error(c->d, v, "%s: option \"%s\" must be %s, not \"%s\"", c->what, o->name,
-                      type_wanted(o->type), v->str);
-    else if (v->kind == SL_NODE_SCALAR && !v->is_null)
-        sl_diag_error(c->d, v, "%s: option \"%s\" is invalid: it must be %s", c->what, o->name,
-                      type_wanted(o->type));
-    else
-        sl_diag_error(c->d, v, "%s: option \"%s\" must be %s, not %s", c->what, o->name,
-                      type_wanted(o->type), sl_node_kind_name(v));
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = sl_malloc(la + lb + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
 }
 
-static void range_error(apply_ctx *c, const sl_option *o, const sl_node *v)
+static bool find_option(const apply_ctx *c, const char *full, option_ref *ref)
 {
-    char lo[32], hi[32];
-    if (o->type == SL_OPT_SIZE) {
-        sl_format_size((uint64_t)o->min, lo, sizeof lo);
-        sl_format_size((uint64_t)o->max, hi, sizeof hi);
-    } else if (o->type == SL_OPT_DURATION) {
-        sl_format_duration(o->min, lo, sizeof lo);
-        sl_format_duration(o->max, hi, sizeof hi);
-    } else {
-        snprintf(lo, sizeof lo, "%" PRId64, o->min);
-        snprintf(hi, sizeof hi, "%" PRId64, o->max);
-    }
-    c->errors++;
-    sl_diag_error(c->d, v, "%s: option \"%s\" must be between %s and %s (got %s)", c->what,
-                  o->name, lo, hi, v->str);
-}
-
-static bool has_range(const sl_option *o) { return o->min < o->max; }
-
-/* Parse a scalar text for a number-like option. */
-static bool parse_scalar(const sl_option *o, const char *s, void *slot)
-{
-    switch (o->type) {
-    case SL_OPT_INT:
-        if ((o->flags & SL_OPTF_AUTO) && strcmp(s, "auto") == 0) {
-            *(int64_t *)slot = 0;
-            return true;
+    for (size_t s = 0; s < c->nsets; s++) {
+        for (size_t i = 0; c->sets[s].opts[i].name; i++) {
+            if (strcmp(c->sets[s].opts[i].name, full) == 0) {
+                *ref = (option_ref){&c->sets[s], &c->sets[s].opts[i], &c->given_at[s][i]};
+                return true;
+            }
         }
-        return sl_parse_int(s, slot);
-    case SL_OPT_SIZE:
-        return sl_parse_size(s, slot);
-    case SL_OPT_DURATION:
-        return sl_parse_duration(s, slot);
-    case SL_OPT_BOOL:
-        return sl_parse_bool(s, slot);
-    default:
-        return false;
     }
+    return false;
 }
 
-static bool in_range(const sl_option *o, const void *slot, const char *text)
+/* The first option nested under `group` ("batch" -> "batch.max_events"), or
+ * NULL when no option is. */
+static const char *first_in_group(const apply_ctx *c, const char *group)
 {
-    if (!has_range(o))
-        return true;
-    if (o->type == SL_OPT_INT) {
-        if ((o->flags & SL_OPTF_AUTO) && strcmp(text, "auto") == 0)
+    size_t n = strlen(group);
+    for (size_t s = 0; s < c->nsets; s++) {
+        for (const sl_option *o = c->sets[s].opts; o->name; o++)
+            if (strncmp(o->name, group, n) == 0 && o->name[n] == '.')
+                return o->name;
+    }
+    return NULL;
+}
+
+static bool is_ignored(const apply_ctx *c, const char *key)
+{
+    for (const char *const *ig = c->ignore; ig && *ig; ig++)
+        if (strcmp(*ig, key) == 0)
             return true;
-        int64_t v = *(const int64_t *)slot;
-        return v >= o->min && v <= o->max;
-    }
-    if (o->type == SL_OPT_SIZE) {
-        uint64_t v = *(const uint64_t *)slot;
-        return v >= (uint64_t)o->min && v <= (uint64_t)o->max;
-    }
-    if (o->type == SL_OPT_DURATION) {
-        int64_t v = *(const int64_t *)slot;
-        return v >= o->min && v <= o->max;
-    }
-    return true;
+    return false;
 }
 
-static void set_value(apply_ctx *c, const sl_option *o, void *out, const sl_node *v)
+/* The closest option name to an unknown key: by its full dotted name (and,
+ * at the top, the ignored keys such as "type"), or by its last component
+ * alone, so a nested option written at the wrong level is found too. */
+static const char *suggest_option(const apply_ctx *c, const char *full, const char *key,
+                                  bool top_level)
 {
-    void *slot = (char *)out + o->offset;
+    const char *best = NULL;
+    size_t best_distance = SIZE_MAX;
+    size_t full_limit = sl_typo_limit(full), key_limit = sl_typo_limit(key);
+    for (size_t s = 0; s < c->nsets; s++) {
+        for (const sl_option *o = c->sets[s].opts; o->name; o++) {
+            size_t dist = sl_edit_distance(full, o->name);
+            if (dist <= full_limit && dist < best_distance) {
+                best = o->name;
+                best_distance = dist;
+            }
+        }
+    }
+    for (const char *const *ig = c->ignore; top_level && ig && *ig; ig++) {
+        size_t dist = sl_edit_distance(full, *ig);
+        if (dist <= full_limit && dist < best_distance) {
+            best = *ig;
+            best_distance = dist;
+        }
+    }
+    for (size_t s = 0; s < c->nsets; s++) {
+        for (const sl_option *o = c->sets[s].opts; o->name; o++) {
+            const char *dot = strrchr(o->name, '.');
+            size_t dist = sl_edit_distance(key, dot ? dot + 1 : o->name);
+            if (dist <= key_limit && dist < best_distance) {
+                best = o->name;
+                best_distance = dist;
+            }
+        }
+    }
+    return best;
+}
+
+/* A value of the wrong kind (a list for an integer, an empty value...). */
+static void report_wrong_kind(apply_ctx *c, const sl_option *o, const sl_node *v)
+{
+    sl_diag_error(c->d, v, "%s: option \"%s\" must be %s, not %s", c->what, o->name,
+                  o->type == SL_OPT_ENUM ? "one of its choices" : expected_value(o),
+                  sl_node_kind_name(v));
+}
+
+/* A scalar whose text is not a value of the option's type. */
+static void report_malformed(apply_ctx *c, const sl_option *o, const sl_node *v)
+{
+    if (o->type == SL_OPT_ENUM) {
+        char *choices = choices_text(o);
+        const char *hint = sl_did_you_mean(v->str, o->choices, count_choices(o));
+        if (is_secret(o))
+            sl_diag_error(c->d, v, "%s: option \"%s\" is invalid: it must be one of: %s (the "
+                                   "value is secret and not shown)", c->what, o->name, choices);
+        else if (hint)
+            sl_diag_error(c->d, v, "%s: option \"%s\" must be one of: %s (got \"%s\"; did you "
+                                   "mean \"%s\"?)", c->what, o->name, choices, v->str, hint);
+        else
+            sl_diag_error(c->d, v, "%s: option \"%s\" must be one of: %s (got \"%s\")", c->what,
+                          o->name, choices, v->str);
+        free(choices);
+    } else if (is_secret(o)) {
+        sl_diag_error(c->d, v, "%s: option \"%s\" is invalid: it must be %s (the value is "
+                               "secret and not shown)", c->what, o->name, expected_value(o));
+    } else {
+        sl_diag_error(c->d, v, "%s: option \"%s\" must be %s, not \"%s\"", c->what, o->name,
+                      expected_value(o), v->str);
+    }
+}
+
+static void report_out_of_range(apply_ctx *c, const sl_option *o, const sl_node *v)
+{
+    char lo[48], hi[48];
+    format_bound(o, o->min, lo, sizeof lo);
+    format_bound(o, o->max, hi, sizeof hi);
+    if (is_secret(o))
+        sl_diag_error(c->d, v, "%s: option \"%s\" must be between %s and %s (the value is "
+                               "secret and not shown)", c->what, o->name, lo, hi);
+    else
+        sl_diag_error(c->d, v, "%s: option \"%s\" must be between %s and %s (got %s)", c->what,
+                      o->name, lo, hi, v->str);
+}
+
+static bool is_text(const sl_node *v) { return v->kind == SL_NODE_SCALAR && !v->is_null; }
+
+static void read_list(apply_ctx *c, const sl_option *o, const sl_node *seq, sl_strlist *list)
+{
+    list->v = sl_calloc(seq->n, sizeof *list->v);
+    for (size_t i = 0; i < seq->n; i++) {
+        const sl_node *item = seq->vals[i];
+        if (!is_text(item)) {
+            sl_diag_error(c->d, item, "%s: option \"%s\" must be a list of strings, but item "
+                                      "%zu is %s", c->what, o->name, i + 1,
+                          sl_node_kind_name(item));
+            continue;
+        }
+        list->v[list->n++] = sl_strdup(item->str);
+    }
+}
+
+static void read_map(apply_ctx *c, const sl_option *o, const sl_node *map, sl_strmap *out)
+{
+    out->keys = sl_calloc(map->n, sizeof *out->keys);
+    out->vals = sl_calloc(map->n, sizeof *out->vals);
+    for (size_t i = 0; i < map->n; i++) {
+        const sl_node *v = map->vals[i];
+        if (!is_text(v)) {
+            sl_diag_error(c->d, v, "%s: option \"%s\" must be a map of strings, but the value "
+                                   "of \"%s\" is %s", c->what, o->name, map->keys[i]->str,
+                          sl_node_kind_name(v));
+            continue;
+        }
+        out->keys[out->n] = sl_strdup(map->keys[i]->str);
+        out->vals[out->n++] = sl_strdup(v->str);
+    }
+}
+
+/* Store the value `v` given for option `o` (errors leave the zero value). */
+static void take_value(apply_ctx *c, const option_ref *ref, const sl_node *v)
+{
+    const sl_option *o = ref->opt;
+    void *slot = slot_of(ref->set, o);
+    memset(slot, 0, slot_size(o->type));
     if (o->type == SL_OPT_NODE) {
         *(const sl_node **)slot = v;
         return;
     }
-    if (o->type == SL_OPT_STRLIST) {
-        sl_strlist *l = slot;
-        if (v->kind == SL_NODE_SCALAR && !v->is_null) {
-            l->v = sl_calloc(1, sizeof *l->v);
-            l->v[0] = sl_strdup(v->str);
-            l->n = 1;
-            return;
-        }
-        if (v->kind != SL_NODE_SEQ) {
-            type_error(c, o, v);
-            return;
-        }
-        l->v = sl_calloc(v->n, sizeof *l->v);
-        for (size_t i = 0; i < v->n; i++) {
-            const sl_node *it = v->vals[i];
-            if (it->kind != SL_NODE_SCALAR || it->is_null) {
-                c->errors++;
-                sl_diag_error(c->d, it, "%s: option \"%s\" must be a list of strings, but item "
-                                        "%zu is %s", c->what, o->name, i + 1,
-                              sl_node_kind_name(it));
-                continue;
-            }
-            l->v[l->n++] = sl_strdup(it->str);
-        }
+    if (o->type == SL_OPT_STRLIST && v->kind == SL_NODE_SEQ) {
+        read_list(c, o, v, slot);
         return;
     }
-    if (o->type == SL_OPT_STRMAP) {
-        sl_strmap *m = slot;
-        if (v->kind != SL_NODE_MAP) {
-            type_error(c, o, v);
-            return;
-        }
-        m->keys = sl_calloc(v->n, sizeof *m->keys);
-        m->vals = sl_calloc(v->n, sizeof *m->vals);
-        for (size_t i = 0; i < v->n; i++) {
-            const sl_node *it = v->vals[i];
-            if (it->kind != SL_NODE_SCALAR) {
-                c->errors++;
-                sl_diag_error(c->d, it, "%s: option \"%s\": the value of \"%s\" must be a "
-                                        "string, not %s", c->what, o->name, v->keys[i]->str,
-                              sl_node_kind_name(it));
-                continue;
-            }
-            m->keys[m->n] = sl_strdup(v->keys[i]->str);
-            m->vals[m->n++] = sl_strdup(it->is_null ? "" : it->str);
-        }
+    if (o->type == SL_OPT_STRMAP && v->kind == SL_NODE_MAP) {
+        read_map(c, o, v, slot);
         return;
     }
-    if (v->kind != SL_NODE_SCALAR || v->is_null) {
-        type_error(c, o, v);
+    if (!is_text(v) || o->type == SL_OPT_STRMAP) {
+        report_wrong_kind(c, o, v);
         return;
     }
-    if (o->type == SL_OPT_STRING) {
-        *(char **)slot = sl_strdup(v->str);
-        return;
-    }
-    if (o->type == SL_OPT_ENUM) {
-        size_t n = 0;
-        for (; o->choices[n]; n++) {
-            if (strcmp(v->str, o->choices[n]) == 0) {
-                *(int *)slot = (int)n;
-                return;
-            }
-        }
-        sl_buf list = {0};
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                sl_buf_puts(&list, ", ");
-            sl_buf_puts(&list, o->choices[i]);
-        }
-        sl_buf_putc(&list, 0);
-        const char *hint = sl_did_you_mean(v->str, o->choices, n);
-        c->errors++;
-        if (hint)
-            sl_diag_error(c->d, v, "%s: option \"%s\" must be one of: %s (got \"%s\"; did you "
-                                   "mean \"%s\"?)", c->what, o->name, list.p, v->str, hint);
-        else
-            sl_diag_error(c->d, v, "%s: option \"%s\" must be one of: %s (got \"%s\")", c->what,
-                          o->name, list.p, v->str);
-        sl_buf_free(&list);
-        return;
-    }
-    int64_t tmp[2] = {0, 0};   /* large enough for any number type */
-    if (!parse_scalar(o, v->str, tmp)) {
-        type_error(c, o, v);
-        return;
-    }
-    if (!in_range(o, tmp, v->str)) {
-        range_error(c, o, v);
-        return;
-    }
-    size_t size = o->type == SL_OPT_BOOL ? sizeof(bool) : sizeof(int64_t);
-    memcpy(slot, tmp, size);
-}
-
-/* Set the default of an option not given. */
-static void set_default(const sl_option *o, void *out)
-{
-    if (!o->def)
-        return;
-    void *slot = (char *)out + o->offset;
-    bool ok = true;
-    switch (o->type) {
-    case SL_OPT_STRING:
-        *(char **)slot = sl_strdup(o->def);
+    switch (read_text(o, v->str, slot)) {
+    case VALUE_OK:
         break;
-    case SL_OPT_ENUM:
-        ok = false;
-        for (size_t i = 0; o->choices[i]; i++)
-            if (strcmp(o->choices[i], o->def) == 0) {
-                *(int *)slot = (int)i;
-                ok = true;
-            }
+    case VALUE_MALFORMED:
+        report_malformed(c, o, v);
         break;
-    case SL_OPT_STRLIST: {
-        sl_strlist *l = slot;
-        l->v = sl_calloc(1, sizeof *l->v);
-        l->v[0] = sl_strdup(o->def);
-        l->n = 1;
+    case VALUE_OUT_OF_RANGE:
+        report_out_of_range(c, o, v);
         break;
     }
-    case SL_OPT_INT:
-    case SL_OPT_SIZE:
-    case SL_OPT_DURATION:
-    case SL_OPT_BOOL: {
-        int64_t tmp[2] = {0, 0};
-        ok = parse_scalar(o, o->def, tmp) && in_range(o, tmp, o->def);
-        memcpy(slot, tmp, o->type == SL_OPT_BOOL ? sizeof(bool) : sizeof(int64_t));
-        break;
-    }
-    default:
-        ok = false;
-    }
-    if (!ok) {
-        fprintf(stderr, "sluice: internal error: option \"%s\" has an invalid default \"%s\"\n",
-                o->name, o->def);
-        abort();
-    }
 }
 
-static bool find_option(apply_ctx *c, const char *full, size_t *set, size_t *idx)
-{
-    for (size_t s = 0; s < c->nsets; s++)
-        for (size_t i = 0; c->sets[s].opts[i].name; i++)
-            if (strcmp(c->sets[s].opts[i].name, full) == 0) {
-                *set = s;
-                *idx = i;
-                return true;
-            }
-    return false;
-}
-
-static bool is_group(apply_ctx *c, const char *full)
-{
-    size_t n = strlen(full);
-    for (size_t s = 0; s < c->nsets; s++)
-        for (size_t i = 0; c->sets[s].opts[i].name; i++) {
-            const char *name = c->sets[s].opts[i].name;
-            if (strncmp(name, full, n) == 0 && name[n] == '.')
-                return true;
-        }
-    return false;
-}
-
-static void unknown_option(apply_ctx *c, const sl_node *key, const char *full)
-{
-    const char *names[256];
-    size_t n = 0;
-    const char *leaf_match = NULL;
-    for (size_t s = 0; s < c->nsets; s++)
-        for (size_t i = 0; c->sets[s].opts[i].name && n < 256; i++) {
-            const char *name = c->sets[s].opts[i].name;
-            names[n++] = name;
-            const char *dot = strrchr(name, '.');
-            if (dot && strcmp(dot + 1, key->str) == 0 && !leaf_match)
-                leaf_match = name;    /* a nested option written at the wrong level */
-        }
-    const char *hint = sl_did_you_mean(full, names, n);
-    if (!hint)
-        hint = leaf_match;
-    c->errors++;
-    if (hint)
-        sl_diag_error(c->d, key, "%s: unknown option \"%s\" (did you mean \"%s\"?)", c->what,
-                      full, hint);
-    else
-        sl_diag_error(c->d, key, "%s: unknown option \"%s\"", c->what, full);
-}
-
-static void walk(apply_ctx *c, const sl_node *map, const char *prefix)
+static void walk_map(apply_ctx *c, const sl_node *map, const char *prefix)
 {
     for (size_t k = 0; k < map->n; k++) {
         const sl_node *key = map->keys[k], *val = map->vals[k];
-        if (!*prefix && c->ignore) {
-            bool skip = false;
-            for (const char *const *ig = c->ignore; *ig; ig++)
-                skip |= strcmp(*ig, key->str) == 0;
-            if (skip)
-                continue;
-        }
-        char full[256];
-        snprintf(full, sizeof full, "%s%s", prefix, key->str);
-        size_t s, i;
-        if (find_option(c, full, &s, &i)) {
-            c->seen[s][i] = true;
-            set_value(c, &c->sets[s].opts[i], c->sets[s].out, val);
-        } else if (is_group(c, full)) {
-            if (val->kind != SL_NODE_MAP) {
-                c->errors++;
-                sl_diag_error(c->d, val, "%s: option \"%s\" must be a map (%s: { ... }), not %s",
-                              c->what, full, key->str, sl_node_kind_name(val));
-                continue;
+        if (!*prefix && is_ignored(c, key->str))
+            continue;
+        char *full = concat(prefix, key->str);
+        option_ref ref;
+        const char *member;
+        if (find_option(c, full, &ref)) {
+            if (*ref.given_at)
+                sl_diag_error(c->d, key, "%s: option \"%s\" is given twice (first at line %d)",
+                              c->what, full, (*ref.given_at)->line);
+            else {
+                *ref.given_at = key;
+                take_value(c, &ref, val);
             }
-            char sub[260];
-            snprintf(sub, sizeof sub, "%s.", full);
-            walk(c, val, sub);
+        } else if ((member = first_in_group(c, full)) != NULL) {
+            if (val->kind == SL_NODE_MAP) {
+                char *sub = concat(full, ".");
+                walk_map(c, val, sub);
+                free(sub);
+            } else if (!(val->kind == SL_NODE_SCALAR && val->is_null)) {
+                /* (an empty group, all of it commented out, is fine) */
+                sl_diag_error(c->d, val, "%s: \"%s\" must be a map of options (%s: { %s: ... "
+                                         "}), not %s", c->what, full, key->str,
+                              member + strlen(full) + 1, sl_node_kind_name(val));
+            }
         } else {
-            unknown_option(c, key, full);
+            const char *hint = suggest_option(c, full, key->str, !*prefix);
+            if (hint)
+                sl_diag_error(c->d, key, "%s: unknown option \"%s\" (did you mean \"%s\"?)",
+                              c->what, full, hint);
+            else
+                sl_diag_error(c->d, key, "%s: unknown option \"%s\"", c->what, full);
         }
+        free(full);
     }
 }
 
@@ -598,60 +462,55 @@ size_t sl_options_apply(const sl_optset *sets, size_t nsets, const sl_node *map,
                         const sl_node *where, const char *what, const char *const *ignore,
                         sl_diags *d)
 {
-    apply_ctx c = {sets, nsets, NULL, what, ignore, d, 0};
-    c.seen = sl_calloc(nsets, sizeof *c.seen);
+    size_t errors_before = d->errors;
+    apply_ctx c = {sets, nsets, NULL, what, ignore, d};
+    c.given_at = sl_calloc(nsets, sizeof *c.given_at);
     for (size_t s = 0; s < nsets; s++) {
+        check_table(sets[s].opts);
         size_t n = 0;
         while (sets[s].opts[n].name)
             n++;
-        c.seen[s] = sl_calloc(n + 1, sizeof **c.seen);
+        c.given_at[s] = sl_calloc(n + 1, sizeof *c.given_at[s]);
     }
     if (map && map->kind == SL_NODE_SCALAR && map->is_null)
-        map = NULL;
-    bool bad_map = map && map->kind != SL_NODE_MAP;
-    if (bad_map) {
-        c.errors++;
+        map = NULL;                 /* `name:` with nothing after it: no options */
+    bool usable = true;
+    if (map && map->kind != SL_NODE_MAP) {
         sl_diag_error(d, map, "%s: options must be a map, not %s", what, sl_node_kind_name(map));
+        usable = false;             /* nothing to say about what is missing */
     } else if (map) {
-        walk(&c, map, "");
+        walk_map(&c, map, "");
     }
     for (size_t s = 0; s < nsets; s++) {
-        if (bad_map) {          /* nothing more to say about its contents */
-            free(c.seen[s]);
-            continue;
-        }
         for (size_t i = 0; sets[s].opts[i].name; i++) {
             const sl_option *o = &sets[s].opts[i];
-            if (c.seen[s][i])
+            if (c.given_at[s][i])
                 continue;
-            if (o->flags & SL_OPTF_REQUIRED) {
-                c.errors++;
+            if ((o->flags & SL_OPTF_REQUIRED) && usable)
                 sl_diag_error(d, where ? where : map, "%s: missing required option \"%s\"", what,
                               o->name);
-                continue;
-            }
-            set_default(o, sets[s].out);
+            set_default(o, slot_of(&sets[s], o));
         }
-        free(c.seen[s]);
+        free(c.given_at[s]);
     }
-    free(c.seen);
-    return c.errors;
+    free(c.given_at);
+    return d->errors - errors_before;
 }
 
 void sl_options_free(const sl_optset *sets, size_t nsets)
 {
     for (size_t s = 0; s < nsets; s++) {
         for (const sl_option *o = sets[s].opts; o->name; o++) {
-            void *slot = (char *)sets[s].out + o->offset;
+            void *slot = slot_of(&sets[s], o);
             if (o->type == SL_OPT_STRING) {
                 free(*(char **)slot);
                 *(char **)slot = NULL;
             } else if (o->type == SL_OPT_STRLIST) {
-                sl_strlist *l = slot;
-                for (size_t i = 0; i < l->n; i++)
-                    free(l->v[i]);
-                free(l->v);
-                memset(l, 0, sizeof *l);
+                sl_strlist *list = slot;
+                for (size_t i = 0; i < list->n; i++)
+                    free(list->v[i]);
+                free(list->v);
+                memset(list, 0, sizeof *list);
             } else if (o->type == SL_OPT_STRMAP) {
                 sl_strmap *m = slot;
                 for (size_t i = 0; i < m->n; i++) {
@@ -666,79 +525,157 @@ void sl_options_free(const sl_optset *sets, size_t nsets)
     }
 }
 
-/* ---- help and man --------------------------------------------------------- */
+/* ---- help ----------------------------------------------------------------- */
 
-static void describe(sl_buf *b, const sl_option *o)
+/* "lo..hi" for an option with a range, "" otherwise. */
+static void range_text(const sl_option *o, char *buf, size_t cap)
 {
-    if (o->flags & SL_OPTF_REQUIRED)
-        sl_buf_puts(b, "required");
-    else if (o->def && !(o->flags & SL_OPTF_SECRET))
-        sl_buf_printf(b, "default %s", o->def);
-    else
-        sl_buf_puts(b, "optional");
-    if (o->type == SL_OPT_ENUM) {
-        sl_buf_puts(b, "; one of:");
-        for (size_t i = 0; o->choices[i]; i++)
-            sl_buf_printf(b, "%s %s", i ? "," : "", o->choices[i]);
-    } else if (has_range(o)) {
-        char lo[32], hi[32];
-        if (o->type == SL_OPT_SIZE) {
-            sl_format_size((uint64_t)o->min, lo, sizeof lo);
-            sl_format_size((uint64_t)o->max, hi, sizeof hi);
-        } else if (o->type == SL_OPT_DURATION) {
-            sl_format_duration(o->min, lo, sizeof lo);
-            sl_format_duration(o->max, hi, sizeof hi);
-        } else {
-            snprintf(lo, sizeof lo, "%" PRId64, o->min);
-            snprintf(hi, sizeof hi, "%" PRId64, o->max);
-        }
-        sl_buf_printf(b, "; %s..%s", lo, hi);
-    }
-    if (o->type == SL_OPT_INT && (o->flags & SL_OPTF_AUTO))
-        sl_buf_puts(b, " or auto");
-    sl_buf_putc(b, 0);
+    char lo[48], hi[48];
+    buf[0] = 0;
+    if (!has_range(o))
+        return;
+    format_bound(o, o->min, lo, sizeof lo);
+    format_bound(o, o->max, hi, sizeof hi);
+    snprintf(buf, cap, "%s..%s", lo, hi);
 }
 
 void sl_options_print_help(FILE *out, const sl_option *opts)
 {
     for (const sl_option *o = opts; o->name; o++) {
-        sl_buf b = {0};
-        describe(&b, o);
-        fprintf(out, "  %-20s %-9s %s\n      %s\n", o->name, sl_opt_type_name(o->type), b.p,
-                o->help);
-        sl_buf_free(&b);
+        sl_buf facts = {0};
+        bool required = (o->flags & SL_OPTF_REQUIRED) != 0;
+        if (required || is_secret(o))
+            sl_buf_printf(&facts, "(%s%s%s)   ", required ? "required" : "",
+                          required && is_secret(o) ? ", " : "", is_secret(o) ? "secret" : "");
+        else if (o->def)
+            sl_buf_printf(&facts, "default %s   ", *o->def ? o->def : "\"\"");
+        char range[100];
+        range_text(o, range, sizeof range);
+        if (*range)
+            sl_buf_printf(&facts, "range %s%s   ", range,
+                          o->type == SL_OPT_INT && (o->flags & SL_OPTF_AUTO) ? " or auto" : "");
+        if (o->type == SL_OPT_ENUM && o->choices) {
+            char *choices = choices_text(o);
+            sl_buf_printf(&facts, "one of: %s   ", choices);
+            free(choices);
+        }
+        while (facts.len && facts.p[facts.len - 1] == ' ')
+            facts.len--;
+        sl_buf_putc(&facts, 0);
+        if (*facts.p)
+            fprintf(out, "  %-20s %-9s %s\n", o->name, sl_opt_type_name(o->type), facts.p);
+        else
+            fprintf(out, "  %-20s %s\n", o->name, sl_opt_type_name(o->type));
+        if (o->help)
+            fprintf(out, "      %s\n", o->help);
+        sl_buf_free(&facts);
     }
 }
 
-/* Text safe for roff: backslashes doubled, a leading dot or quote guarded. */
-static void man_text(FILE *out, const char *s)
+/* ---- man ------------------------------------------------------------------ */
+
+/* Text inside a quoted macro argument: backslashes and quotes escaped, and
+ * hyphens as minus signs (names and values are typed, not hyphenated). */
+static void man_put_arg_text(FILE *out, const char *s)
 {
-    if (*s == '.' || *s == '\'')
-        fputs("\\&", out);
     for (; *s; s++) {
         if (*s == '\\')
             fputs("\\e", out);
+        else if (*s == '"')
+            fputs("\\(dq", out);
         else if (*s == '-')
             fputs("\\-", out);
+        else if (*s == '\n')
+            fputc(' ', out);
         else
             fputc(*s, out);
     }
 }
 
+/* A paragraph of text: backslashes escaped, and a line that would start
+ * with a control character ('.' or '\'') guarded with \&. */
+static void man_put_text(FILE *out, const char *s)
+{
+    bool line_start = true;
+    for (; *s; s++) {
+        if (line_start && (*s == '.' || *s == '\''))
+            fputs("\\&", out);
+        line_start = *s == '\n';
+        if (*s == '\\')
+            fputs("\\e", out);
+        else
+            fputc(*s, out);
+    }
+    fputc('\n', out);
+}
+
+/* A .BR line: arguments alternate bold and roman, starting bold; roman
+ * pieces added in a row are joined into one argument. */
+typedef struct {
+    FILE *out;
+    sl_buf roman;
+    bool last_bold;
+} man_br_line;
+
+static void man_br_flush_roman(man_br_line *l)
+{
+    if (!l->roman.len && !l->last_bold)
+        return;
+    sl_buf_putc(&l->roman, 0);
+    fputs(" \"", l->out);
+    man_put_arg_text(l->out, l->roman.p);
+    fputc('"', l->out);
+    l->roman.len = 0;
+    l->last_bold = false;
+}
+
+static void man_br_bold(man_br_line *l, const char *s)
+{
+    if (l->last_bold || l->roman.len)
+        man_br_flush_roman(l);
+    fputs(" \"", l->out);
+    man_put_arg_text(l->out, s);
+    fputc('"', l->out);
+    l->last_bold = true;
+}
+
+static void man_br_roman(man_br_line *l, const char *s) { sl_buf_puts(&l->roman, s); }
+
 void sl_options_print_man(FILE *out, const sl_option *opts)
 {
     for (const sl_option *o = opts; o->name; o++) {
-        sl_buf b = {0};
-        describe(&b, o);
-        fputs(".TP\n.B ", out);
-        man_text(out, o->name);
-        fputs("\n(", out);
-        man_text(out, sl_opt_type_name(o->type));
-        fputs("; ", out);
-        man_text(out, b.p);
-        fputs(")\n.br\n", out);
-        man_text(out, o->help);
+        man_br_line l = {out, {0}, false};
+        fputs(".TP\n.BR", out);
+        man_br_bold(&l, o->name);
+        man_br_roman(&l, " (");
+        man_br_bold(&l, sl_opt_type_name(o->type));
+        if (o->flags & SL_OPTF_REQUIRED)
+            man_br_roman(&l, ", required");
+        if (is_secret(o))
+            man_br_roman(&l, ", secret");
+        if (o->def && !(o->flags & SL_OPTF_REQUIRED) && !is_secret(o)) {
+            man_br_roman(&l, ", default ");
+            man_br_bold(&l, *o->def ? o->def : "\"\"");
+        }
+        char range[100];
+        range_text(o, range, sizeof range);
+        if (*range) {
+            man_br_roman(&l, ", range ");
+            man_br_bold(&l, range);
+            if (o->type == SL_OPT_INT && (o->flags & SL_OPTF_AUTO))
+                man_br_roman(&l, " or auto");
+        }
+        if (o->type == SL_OPT_ENUM && o->choices) {
+            char *choices = choices_text(o);
+            man_br_roman(&l, ", one of: ");
+            man_br_bold(&l, choices);
+            free(choices);
+        }
+        man_br_roman(&l, ")");
+        man_br_flush_roman(&l);
         fputc('\n', out);
-        sl_buf_free(&b);
+        sl_buf_free(&l.roman);
+        if (o->help)
+            man_put_text(out, o->help);
     }
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "util/did_you_mean.h"
+#include "util/units.h"
 
 typedef enum {
     SL_OPT_STRING,    /* char *  (malloc'd; NULL when absent with no default) */
@@ -90,20 +92,11 @@ void sl_options_print_man(FILE *out, const sl_option *opts);
 /* Name of a type for help and messages ("size", "duration", "list of strings"…). */
 const char *sl_opt_type_name(sl_opt_type t);
 
-/* Unit parsing, shared with anything else that reads sizes and durations.
- * Return false (and leave *out untouched) on a malformed or overflowing value. */
-bool sl_parse_size(const char *s, uint64_t *out);
-bool sl_parse_duration(const char *s, int64_t *out_ns);
-bool sl_parse_int(const char *s, int64_t *out);
-bool sl_parse_bool(const char *s, bool *out);
-/* Format a duration in ns / a size in bytes the way a config would write it
- * ("250ms", "5m", "64MiB"): used by help and in messages. */
-void sl_format_duration(int64_t ns, char *buf, size_t cap);
-void sl_format_size(uint64_t bytes, char *buf, size_t cap);
-
-/* The closest candidate to `word` by edit distance, or NULL when none is
- * close enough to be a plausible typo. */
-const char *sl_did_you_mean(const char *word, const char *const *candidates,
-                            size_t n);
+/* Unit parsing and formatting (sl_parse_size, sl_parse_duration,
+ * sl_parse_int, sl_parse_bool, sl_format_duration, sl_format_size; sizes
+ * also accept k/K/M/G as binary units, as nginx does) are declared in
+ * util/units.h, and sl_did_you_mean (the closest candidate to a word, or
+ * NULL when none is a plausible typo) in util/did_you_mean.h; both are
+ * included here for the option tables' users. */
 
 #endif
