@@ -22,7 +22,7 @@ SAN      ?=
 VERSION  := 0.1.0
 CHECK_FUZZ_SECONDS ?= 20
 
-PKGS     := libevent libevent_pthreads yaml-0.1 zlib
+PKGS     := libevent libevent_pthreads yaml-0.1 zlib libpcre2-8 libcrypto libcurl
 TEST_PKGS := check
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
