@@ -65,7 +65,12 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
+# The archive is rebuilt when the list of sources changes, not only when
+# an object is newer (a new file whose object predates the archive).
+OBJ_LIST := $(BUILD)/lib-objects.txt
+$(shell mkdir -p $(BUILD) && { echo '$(LIB_OBJ)' | cmp -s - $(OBJ_LIST) || echo '$(LIB_OBJ)' > $(OBJ_LIST); })
+
+$(LIB): $(LIB_OBJ) $(OBJ_LIST)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 

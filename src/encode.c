@@ -75,6 +75,13 @@ static void encode_ndjson(sl_buf *b, const sl_event *ev)
         sl_json_string(b, c->origin, strlen(c->origin));
         first = false;
     }
+    if (c->host && !has_field(ev, "host", 4)) {
+        if (!first)
+            sl_buf_putc(b, ',');
+        sl_buf_append(b, "\"host\":", 7);
+        sl_json_string(b, c->host, strlen(c->host));
+        first = false;
+    }
     if (!has_field(ev, "message", 7)) {
         if (!first)
             sl_buf_putc(b, ',');

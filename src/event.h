@@ -86,6 +86,9 @@ struct sl_chunk {
     size_t bytes;               /* message bytes, for queue accounting */
     size_t acct;                /* memory charged to service.memory_limit */
     const char *origin_key;     /* field name for origin: "file", "peer" */
+    const char *host;           /* the "host" field of every event, or NULL */
+    void *source_ctx;           /* the source's own bookkeeping (e.g. which
+                                   file generation the chunk came from) */
     char *data;                 /* the source's read buffer (malloc'd) */
     size_t data_len, data_cap;
     uint64_t begin, end;        /* source positions (file offsets) covered */

@@ -12,6 +12,7 @@ mkfifo "$T/out.fifo"
 cat >"$T/c.yaml" <<YAML
 service:
   workers: 2
+  state_dir: "$T/state"
   memory_limit: 8MiB
   queue: { max_events: 10000000, max_bytes: 1GiB }   # let the memory limit bind
 sources:

@@ -8,7 +8,7 @@ N=$((1000000 / SCALE))
 "$TOOLS/gen_nginx" -n "$N" --seq --seed 1 -o "$T/in.log"
 
 cat >"$T/raw.yaml" <<YAML
-service: { workers: 4 }
+service: { workers: 4, state_dir: "$T/state-raw" }
 sources:
   in: { type: file, paths: ["$T/in.log"] }
 destinations:
@@ -27,7 +27,7 @@ check "log reports the counts" grep -q "source \"in\": $N events read" "$T/raw.e
 
 # The same through a handler into NDJSON.
 cat >"$T/json.yaml" <<YAML
-service: { workers: 4 }
+service: { workers: 4, state_dir: "$T/state-json" }
 sources:
   in: { type: file, paths: ["$T/in.log"] }
 destinations:

@@ -5,6 +5,7 @@
 
 "$TOOLS/gen_nginx" -n 2000 --seq --seed 9 -o "$T/in.log"
 cat >"$T/c.yaml" <<YAML
+service: { state_dir: "$T/state" }
 sources:
   web: { type: file, paths: ["$T/in.log"] }
 destinations:

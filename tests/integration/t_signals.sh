@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/c.yaml" <<YAML
-service: { workers: 2, shutdown_timeout: 20s }
+service: { workers: 2, shutdown_timeout: 20s, state_dir: "$T/state1" }
 sources:
   in: { type: file, paths: ["$T/in.log"], poll_interval: 50ms }
 destinations:
@@ -42,7 +42,7 @@ check "delivered lines are whole lines of the input" \
 mkfifo "$T/stuck.fifo"
 exec 3<>"$T/stuck.fifo"           # open, never read: writes block once it fills
 cat >"$T/stuck.yaml" <<YAML
-service: { workers: 2, shutdown_timeout: 1s }
+service: { workers: 2, shutdown_timeout: 1s, state_dir: "$T/state2" }
 sources:
   in: { type: file, paths: ["$T/big.log"] }
 destinations:

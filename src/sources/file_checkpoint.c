@@ -1,0 +1,331 @@
+/* file_checkpoint.c: reading and writing the file source's checkpoints
+ * (format below), atomically and verifiably.
+ *
+ *   # sluice file checkpoints v1
+ *   DEV INO FP_LEN FP_CRC OFFSET SEEN GZIP_DONE PATH
+ *   ...
+ *   # end COUNT CRC32
+ *
+ * Numbers are decimal except FP_CRC and CRC32 (hex). PATH is
+ * percent-escaped (space, '%', control bytes). CRC32 covers every byte
+ * before the end line. */
+#include "sources/file_checkpoint.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define HEADER "# sluice file checkpoints v1\n"
+#define MAX_CHECKPOINT_FILE (256u << 20)
+
+static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errorf(const char *fmt, ...)
+{
+    sl_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[512];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    sl_buf_puts(&b, tmp);
+    sl_buf_putc(&b, 0);
+    return b.p;
+}
+
+void sl_checkpoints_free(sl_checkpoint *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+static void put_escaped(sl_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= ' ' || c == '%' || c == 0x7f)
+            sl_buf_printf(b, "%%%02X", c);
+        else
+            sl_buf_putc(b, (char)c);
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static char *unescape(const char *s, size_t n)
+{
+    char *out = sl_malloc(n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+                free(out);
+                return NULL;
+            }
+            out[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[j++] = s[i];
+        }
+    }
+    out[j] = 0;
+    return out;
+}
+
+/* Parse one entry line (without its newline). */
+static bool parse_entry(const char *line, size_t len, sl_checkpoint *e)
+{
+    char buf[256];
+    const char *sp = line;
+    /* the 7 numeric fields, then the path (the rest of the line) */
+    int fields = 0;
+    const char *path = NULL;
+    for (const char *p = line; p < line + len; p++) {
+        if (*p == ' ' && ++fields == 7) {
+            path = p + 1;
+            break;
+        }
+    }
+    if (!path || path >= line + len || (size_t)(path - sp) >= sizeof buf)
+        return false;
+    memcpy(buf, sp, (size_t)(path - sp));
+    buf[path - sp] = 0;
+    unsigned long long dev, ino, fp_len, fp_crc, offset, gz;
+    long long seen;
+    int consumed = 0;
+    if (sscanf(buf, "%llu %llu %llu %llx %llu %lld %llu %n", &dev, &ino, &fp_len, &fp_crc,
+               &offset, &seen, &gz, &consumed) != 7 ||
+        (size_t)consumed != (size_t)(path - sp) || fp_len > UINT32_MAX ||
+        fp_crc > UINT32_MAX || gz > 1)
+        return false;
+    char *p = unescape(path, (size_t)(line + len - path));
+    if (!p)
+        return false;
+    *e = (sl_checkpoint){{dev, ino, (uint32_t)fp_len, (uint32_t)fp_crc}, offset, seen, gz == 1, p};
+    return true;
+}
+
+int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char **err)
+{
+    *out = NULL;
+    *n = 0;
+    *err = NULL;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        *err = errorf("cannot open %s: %s", file, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size > (off_t)MAX_CHECKPOINT_FILE) {
+        *err = errorf("%s: unreadable or larger than %u bytes", file, MAX_CHECKPOINT_FILE);
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *text = sl_malloc(size + 1);
+    while (got < size) {
+        ssize_t r = read(fd, text + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    text[got] = 0;
+    sl_checkpoint *v = NULL;
+    size_t cnt = 0, cap = 0;
+    const char *why = NULL;
+    size_t hl = strlen(HEADER);
+    if (got < hl || memcmp(text, HEADER, hl) != 0) {
+        why = "not a sluice checkpoint file (bad header)";
+        goto bad;
+    }
+    /* the end line: the last line of the file */
+    if (got < 2 || text[got - 1] != '\n') {
+        why = "truncated (no end line)";
+        goto bad;
+    }
+    const char *last = text + got - 1;
+    while (last > text && last[-1] != '\n')
+        last--;
+    unsigned long long want_count;
+    unsigned long want_crc;
+    int consumed = 0;
+    if (sscanf(last, "# end %llu %lx\n%n", &want_count, &want_crc, &consumed) != 2 ||
+        last + consumed != text + got) {
+        why = "truncated (no end line)";
+        goto bad;
+    }
+    uLong crc = crc32(0L, (const Bytef *)text, (uInt)(last - text));
+    if (crc != want_crc) {
+        why = "checksum mismatch (corrupt)";
+        goto bad;
+    }
+    for (const char *p = text + hl; p < last;) {
+        const char *nl = memchr(p, '\n', (size_t)(last - p));
+        if (!nl) {
+            why = "malformed entry";
+            goto bad;
+        }
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = sl_realloc(v, cap * sizeof *v);
+        }
+        if (!parse_entry(p, (size_t)(nl - p), &v[cnt])) {
+            why = "malformed entry";
+            goto bad;
+        }
+        cnt++;
+        p = nl + 1;
+    }
+    if (cnt != want_count) {
+        why = "entry count mismatch (corrupt)";
+        goto bad;
+    }
+    free(text);
+    *out = v;
+    *n = cnt;
+    return 0;
+bad:
+    free(text);
+    sl_checkpoints_free(v, cnt);
+    *err = errorf("%s: %s", file, why);
+    return -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int sl_checkpoints_save(const char *file, const sl_checkpoint *v, size_t n, char **err)
+{
+    *err = NULL;
+    sl_buf b = {0};
+    sl_buf_puts(&b, HEADER);
+    for (size_t i = 0; i < n; i++) {
+        const sl_checkpoint *e = &v[i];
+        sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu32 " %08" PRIx32 " %" PRIu64 " %" PRId64
+                          " %d ",
+                      e->id.dev, e->id.ino, e->id.fp_len, e->id.fp_crc, e->offset, e->seen,
+                      e->gzip_done ? 1 : 0);
+        put_escaped(&b, e->path ? e->path : "-");
+        sl_buf_putc(&b, '\n');
+    }
+    uLong crc = crc32(0L, (const Bytef *)b.p, (uInt)b.len);
+    sl_buf_printf(&b, "# end %zu %08lx\n", n, (unsigned long)crc);
+
+    sl_buf tmp = {0};
+    sl_buf_printf(&tmp, "%s.tmp", file);
+    sl_buf_putc(&tmp, 0);
+    int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd < 0) {
+        *err = errorf("cannot create %s: %s", tmp.p, strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
+        *err = errorf("cannot write %s: %s", tmp.p, strerror(errno));
+        close(fd);
+        unlink(tmp.p);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp.p, file) != 0) {
+        *err = errorf("cannot rename %s to %s: %s", tmp.p, file, strerror(errno));
+        unlink(tmp.p);
+        goto out;
+    }
+    /* make the rename itself durable */
+    char *dir = sl_strdup(file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    rc = 0;
+out:
+    sl_buf_free(&tmp);
+    sl_buf_free(&b);
+    return rc;
+}
+
+static int mkdir_p(const char *path)
+{
+    char *p = sl_strdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+char *sl_checkpoint_path(const char *state_dir, const char *source_name, char **err)
+{
+    *err = NULL;
+    sl_buf dir = {0};
+    sl_buf_printf(&dir, "%s/checkpoints", state_dir);
+    sl_buf_putc(&dir, 0);
+    if (mkdir_p(dir.p) != 0) {
+        *err = errorf("cannot create %s: %s", dir.p, strerror(errno));
+        sl_buf_free(&dir);
+        return NULL;
+    }
+    dir.len--;
+    sl_buf_putc(&dir, '/');
+    for (const char *s = source_name; *s; s++) {
+        char c = *s;
+        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+        if (safe && !(c == '.' && s == source_name))
+            sl_buf_putc(&dir, c);
+        else
+            sl_buf_printf(&dir, "%%%02X", (unsigned char)c);
+    }
+    sl_buf_puts(&dir, ".ckpt");
+    sl_buf_putc(&dir, 0);
+    return dir.p;
+}
