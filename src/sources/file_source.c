@@ -446,6 +446,7 @@ static int at_end(file_state *st, tail_file *f, int64_t now)
     if (!f->idle_since)
         f->idle_since = now;
     int64_t idle = now - f->idle_since;
+    report_long_lines(st, f);
     if (sl_line_reader_pending(&f->lr)) {
         sl_chunk *c = NULL;
         if (f->lr.group_open && idle >= cfg->multiline_timeout_ns &&
@@ -485,6 +486,12 @@ static int read_file(file_state *st, tail_file *f, int budget)
             return READ_PAUSED;
         if (n > 0) {
             f->idle_since = 0;
+            if (f->id.fp_len < st->cfg->fingerprint_bytes && !f->gz) {
+                /* a young file: its identity firms up as it grows */
+                uint64_t have = f->lr.offset + sl_line_reader_pending(&f->lr);
+                if (have > f->id.fp_len)
+                    fingerprint(st->cfg, f->fd, have, &f->id);
+            }
             continue;
         }
         if (n < 0) {
@@ -628,6 +635,7 @@ static void found_cb(const char *path, const struct stat *sb, void *arg)
     if (f && f->state == TF_OPEN) {
         f->found = true;
         f->seen = sc->now_s;
+        f->gone_since = 0;          /* renamed within the patterns: not gone */
         if (strcmp(f->path, path) != 0)
             f->path = f->lr.origin = intern_path(st, path);   /* renamed, still matching */
         if (f->id.fp_len < cfg->fingerprint_bytes && (uint64_t)sb->st_size > f->id.fp_len &&
