@@ -506,6 +506,8 @@ static int read_file(file_state *st, tail_file *f, int budget)
 }
 
 static void maybe_finish(file_state *st);
+static void scan(file_state *st, bool at_start);
+static bool any_waiting(const file_state *st);
 
 /* One round over the open files that may have data. */
 static void read_cb(evutil_socket_t fd, short what, void *arg)
@@ -517,7 +519,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
         return;
     bool all = st->read_all;
     st->read_all = false;
-    bool more = false;
+    bool more = false, closed = false;
     size_t n = st->n;
     for (size_t k = 0; k < n && k < st->n; k++) {
         size_t i = (st->next + k) % st->n;
@@ -535,8 +537,14 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             st->files[i]->want_read = true;
             more = true;
         }
+        closed |= r == READ_CLOSED;
     }
     st->next = st->n ? (st->next + 1) % st->n : 0;
+    if (closed && any_waiting(st)) {
+        scan(st, false);            /* slots were freed: open waiting files */
+        more = true;
+        st->read_all = true;
+    }
     if (more)
         event_active(st->read_ev, 0, 0);
     else
@@ -788,6 +796,45 @@ static void watch_dir_of(file_state *st, const char *path)
 
 static void save_checkpoints(file_state *st, bool final);
 
+typedef struct {
+    char *path;
+    struct stat st;
+} match;
+
+typedef struct {
+    match *v;
+    size_t n, cap;
+} match_list;
+
+static void collect_cb(const char *path, const struct stat *sb, void *arg)
+{
+    match_list *ml = arg;
+    if (ml->n == ml->cap) {
+        ml->cap = ml->cap ? ml->cap * 2 : 64;
+        ml->v = sl_realloc(ml->v, ml->cap * sizeof *ml->v);
+    }
+    ml->v[ml->n++] = (match){sl_strdup(path), *sb};
+}
+
+/* Oldest first: when descriptors are short, the oldest data goes first. */
+static int by_mtime(const void *a, const void *b)
+{
+    const match *x = a, *y = b;
+    if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
+        return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
+    if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
+        return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static bool any_waiting(const file_state *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (st->files[i]->wants_slot)
+            return true;
+    return false;
+}
+
 static void scan(file_state *st, bool at_start)
 {
     const file_cfg *cfg = st->cfg;
@@ -795,24 +842,34 @@ static void scan(file_state *st, bool at_start)
     int64_t now = sl_mono_ns();
     for (size_t i = 0; i < st->n; i++)
         st->files[i]->found = false;
+    match_list ml = {0};
     for (size_t i = 0; i < cfg->paths.n; i++) {
-        sl_glob_walk(cfg->paths.v[i], found_cb, &sc);
+        sl_glob_walk(cfg->paths.v[i], collect_cb, &ml);
         if (st->watch) {
             char *dir = sl_glob_fixed_dir(cfg->paths.v[i]);
             sl_file_watch_add(st->watch, dir);
             free(dir);
         }
     }
-    give_slots(st, now);
-    if (!sl_source_once(st->src)) {
-        /* second chance for files that waited for a slot */
-        bool waiting = false;
-        for (size_t i = 0; i < st->n; i++)
-            waiting |= st->files[i]->wants_slot;
-        if (waiting)
-            for (size_t i = 0; i < cfg->paths.n; i++)
-                sl_glob_walk(cfg->paths.v[i], found_cb, &sc);
+    if (ml.n > 1)
+        qsort(ml.v, ml.n, sizeof *ml.v, by_mtime);
+    for (size_t i = 0; i < ml.n; i++)
+        found_cb(ml.v[i].path, &ml.v[i].st, &sc);
+    if (any_waiting(st)) {
+        /* idle files give their slots; the waiting ones get a second look */
+        give_slots(st, now);
+        for (size_t i = 0; i < ml.n; i++) {
+            tail_file *f = find_by_inode(st, (uint64_t)ml.v[i].st.st_dev,
+                                         (uint64_t)ml.v[i].st.st_ino, false);
+            if (f && f->wants_slot) {
+                f->found = false;
+                found_cb(ml.v[i].path, &ml.v[i].st, &sc);
+            }
+        }
     }
+    for (size_t i = 0; i < ml.n; i++)
+        free(ml.v[i].path);
+    free(ml.v);
     for (size_t i = st->n; i-- > 0;) {
         tail_file *f = st->files[i];
         if (f->state == TF_OPEN) {

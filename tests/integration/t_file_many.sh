@@ -52,4 +52,19 @@ check "max_open_files 100: lines appended to every file arrive" \
     wait_until 90 file_has_lines "$T/few.out" $((F * 12))
 stop_sluice
 check "max_open_files 100: each line once" [ "$(LC_ALL=C sort -u "$T/few.out" | wc -l)" -eq $((F * 12)) ]
+
+# --once with fewer descriptors than files still reads every file.
+cat >"$T/once.yaml" <<YAML
+service: { workers: 2, state_dir: "$T/state-once" }
+sources:
+  in: { type: file, paths: ["$T/many/*.log"], max_open_files: 10 }
+destinations:
+  out: { type: file, path: "$T/once.out", encoding: raw }
+pipelines:
+  p: { from: [in], to: [out] }
+YAML
+"$SLUICE" -c "$T/once.yaml" --once 2>"$T/once.log"
+check "--once with max_open_files 10: exits 0" [ $? -eq 0 ]
+check "--once with max_open_files 10: every line of every file" \
+    [ "$(LC_ALL=C sort -u "$T/once.out" | wc -l)" -eq $((F * 12)) ]
 finish

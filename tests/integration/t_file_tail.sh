@@ -62,6 +62,21 @@ stop_sluice
 check "glob: exactly the matching files, once each" \
     [ "$(lines_in "$T/tree.out")" -eq 300 ] && ! grep -q nope "$T/tree.out"
 
+# A deleted file is read to its end while still open, then released, and
+# its checkpoint entry forgotten after forget_after.
+mkdir -p "$T/del"
+config del "paths: [\"$T/del/*.log\"], rotate_wait: 500ms, forget_after: 2s, checkpoint_interval: 100ms" "$T/del.out"
+"$TOOLS/log_writer" -o "$T/del/a.log" -n 10 --name del
+start_sluice "$T/del.yaml"
+check "deleted file: first lines" wait_until 20 file_has_lines "$T/del.out" 10
+"$TOOLS/log_writer" -o "$T/del/a.log" -n 5000 --start 10 --name del && rm "$T/del/a.log"
+check "deleted file: what it held when deleted arrives" wait_until 20 file_has_lines "$T/del.out" 5010
+check "deleted file: released" wait_until 20 log_has "done with rotated or deleted $T/del/a.log"
+forgotten() { ! grep -q 'a.log' "$T/state-del/checkpoints/in.ckpt"; }
+check "deleted file: its checkpoint is forgotten after forget_after" wait_until 20 forgotten
+stop_sluice
+check "deleted file: each line once" [ "$(LC_ALL=C sort -u "$T/del.out" | wc -l)" -eq 5010 ]
+
 # read_from: end skips what a file held at startup (no checkpoint yet);
 # files that appear later are read from their beginning; exclude applies.
 mkdir -p "$T/rf"
