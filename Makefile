@@ -22,7 +22,7 @@ SAN      ?=
 VERSION  := 0.1.0
 CHECK_FUZZ_SECONDS ?= 20
 
-PKGS     := libevent libevent_pthreads yaml-0.1 zlib libpcre2-8 libcrypto libcurl
+PKGS     := libevent libevent_pthreads yaml-0.1 zlib libpcre2-8 libcrypto libcurl jansson
 TEST_PKGS := check
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -84,10 +84,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIB) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS) $(TEST_LIBS) -lm
 
+# Test tools may use the project's libraries (http_sink: zlib); --as-needed
+# links only what each one uses.
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(PKG_LIBS)
 
 tools: $(TOOL_BIN)
 unit: $(UNIT_BIN)

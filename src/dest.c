@@ -3,16 +3,51 @@
  * workers push into (blocking when it is full: backpressure) and a thread
  * that takes batches out (batch.max_events / max_bytes / max_age), calls the
  * plugin's send(), retries with exponential backoff and full jitter while it
- * says RETRY, and releases the events once it says OK (or FAIL), which is
- * what fires the sources' acks. */
+ * says RETRY (waiting at least what a Retry-After asked for, giving up after
+ * retry.max_elapsed when set), and releases the events once it says OK,
+ * which is what fires the sources' acks.
+ *
+ * A batch that is given up (FAIL, or retry.max_elapsed) goes to the
+ * dead-letter destination of the pipeline that sent it there, as copies
+ * annotated with an `error` map; without one it is logged and dropped. Its
+ * acks fire either way. How the copies keep the chunks' ack accounting
+ * right is described at dead_letter_run() and in ARCHITECTURE.md. */
+#include "dest.h"
+
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "log.h"
 #include "runtime.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
+
+/* Longest wait a Retry-After may ask for. */
+#define RETRY_AFTER_CAP_NS (3600LL * 1000000000)
+/* Encoding buffers larger than this are freed after their batch. */
+#define KEEP_BUFFER_BYTES ((size_t)16 << 20)
+
+struct sl_dest_runner {
+    /* the batch being sent, encoded and compressed once */
+    sl_buf enc, gz;
+    const sl_buf *body;         /* NULL until the plugin asks for it */
+    sl_gzip gzip;
+    /* what the plugin said about the last attempt */
+    char error[512];
+    int64_t retry_after_ns;
+    /* Dead-letter routes: for events of each source (index into
+     * rt->sources), the destination that takes what this one gives up. */
+    sl_dest **dead_letter;
+    size_t n_sources;
+    bool is_dead_letter;        /* some pipeline's dead_letter: never re-routes */
+    char *label;                /* destination "NAME" (TYPE) */
+    atomic_uint_fast64_t dead_lettered;
+    sl_ratelimit retry_rl, fail_rl;
+};
 
 void sl_dest_init(sl_dest *d)
 {
@@ -21,6 +56,10 @@ void sl_dest_init(sl_dest *d)
     sl_cond_init(&d->not_full);
     d->ring_cap = (size_t)d->common->buffer_max_events;
     d->ring = sl_calloc(d->ring_cap, sizeof *d->ring);
+    d->runner = sl_calloc(1, sizeof *d->runner);
+    size_t n = strlen(d->name) + strlen(d->plugin->name) + 32;
+    d->runner->label = sl_malloc(n);
+    snprintf(d->runner->label, n, "destination \"%s\" (%s)", d->name, d->plugin->name);
 }
 
 static bool ring_full(const sl_dest *d)
@@ -75,6 +114,218 @@ static void release_batch(sl_event *const *evs, size_t n, unsigned mark)
     }
 }
 
+/* ---- for plugins, during send() (dest.h) -------------------------------- */
+
+const sl_buf *sl_dest_body(sl_dest *d, sl_event *const *evs, size_t n)
+{
+    struct sl_dest_runner *r = d->runner;
+    if (r->body)
+        return r->body;         /* a retry: the same bytes again */
+    const sl_dest_common *cm = d->common;
+    sl_buf_reset(&r->enc);
+    sl_encode_batch(&r->enc, evs, n, cm->encoding);
+    r->body = &r->enc;
+    if (cm->compression == SL_COMP_GZIP) {
+        sl_buf_reset(&r->gz);
+        sl_gzip_compress(&r->gzip, (int)cm->compression_level, &r->gz, r->enc.p, r->enc.len);
+        r->body = &r->gz;
+    }
+    return r->body;
+}
+
+void sl_dest_set_error(sl_dest *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->runner->error, sizeof d->runner->error, fmt, ap);
+    va_end(ap);
+}
+
+void sl_dest_retry_after(sl_dest *d, int64_t ns)
+{
+    d->runner->retry_after_ns = ns;
+}
+
+/* ---- dead letters ------------------------------------------------------------ */
+
+/* Work out, once before the thread starts, where this destination's
+ * given-up events go: for events of source S, the dead_letter of the first
+ * pipeline (in config order) that reads S and sends to this destination
+ * and has one. A destination that is itself some pipeline's dead_letter
+ * never routes further (no loops, no dead letters of dead letters). */
+static void build_dead_letter_routes(sl_dest *d)
+{
+    struct sl_dest_runner *r = d->runner;
+    sl_runtime *rt = d->rt;
+    for (size_t i = 0; i < rt->n_pipelines; i++)
+        if (rt->pipelines[i].dead_letter == d)
+            r->is_dead_letter = true;
+    r->n_sources = rt->n_sources;
+    r->dead_letter = sl_calloc(rt->n_sources ? rt->n_sources : 1, sizeof *r->dead_letter);
+    for (size_t s = 0; s < rt->n_sources; s++) {
+        const sl_source *src = &rt->sources[s];
+        for (size_t k = 0; k < src->n_pipelines && !r->dead_letter[s]; k++) {
+            const sl_pipeline *p = src->pipelines[k];
+            if (!p->dead_letter || p->dead_letter == d)
+                continue;
+            for (size_t j = 0; j < p->n_to; j++) {
+                if (p->to[j] != d)
+                    continue;
+                if (r->is_dead_letter) {
+                    sl_warn("dest", "destination \"%s\" is the dead_letter of a pipeline, so "
+                                    "what it cannot deliver is dropped, not sent on to \"%s\"",
+                            d->name, p->dead_letter->name);
+                    return;
+                }
+                r->dead_letter[s] = p->dead_letter;
+                break;
+            }
+        }
+    }
+}
+
+static sl_dest *dead_letter_for(const sl_dest *d, const sl_chunk *c)
+{
+    const struct sl_dest_runner *r = d->runner;
+    if (r->is_dead_letter || !c->source)
+        return NULL;
+    const sl_source *srcs = d->rt->sources;
+    if (c->source < srcs || c->source >= srcs + r->n_sources)
+        return NULL;
+    return r->dead_letter[c->source - srcs];
+}
+
+/* A dead-letter chunk's link to the chunk its events were copied from. */
+typedef struct {
+    sl_chunk *orig;
+    unsigned n;                 /* references on orig it holds */
+    sl_runtime *rt;
+} dead_letter_link;
+
+static void dead_letter_done(sl_chunk *c, unsigned status, void *ctx)
+{
+    (void)ctx;
+    dead_letter_link *l = c->source_ctx;
+    atomic_fetch_sub(&l->rt->live_bytes, c->acct);
+    sl_ack_mark(&l->orig->ack, SL_ACK_DEAD_LETTERED | (status & SL_ACK_FAILED));
+    sl_chunk_release(l->orig, l->n);    /* may fire the original's ack */
+}
+
+static void set_str(sl_chunk *c, sl_fields *m, const char *name, const char *s)
+{
+    sl_value *v = sl_fields_set(c, m, name, strlen(name));
+    v->type = SL_VAL_STRING;
+    v->u.s.p = s;
+    v->u.s.n = strlen(s);
+}
+
+/* Send copies of n events of one chunk (`orig`) that this destination gave
+ * up on to dead-letter destination `dl`.
+ *
+ * The originals are read-only and may sit in other destinations' rings, and
+ * a chunk's arena belongs to its owner (a worker, once), so the copies live
+ * in a new chunk of their own: event headers, a shallow copy of each
+ * field list, and the `error` map (stage "destination", component, message,
+ * time) in its arena; messages and field values still point into the
+ * original chunk. That is safe because the new chunk keeps the n
+ * references this destination held on the original instead of releasing
+ * them: they are released (marking the original DEAD_LETTERED, and FAILED
+ * if the dead-letter destination could not deliver either) only when the
+ * dead-letter chunk's own ack fires, after its last copy is committed or
+ * given up. So the original's ack fires after every delivery, the
+ * dead-letter one included, and its memory outlives the copies. The copy
+ * chunk is charged to service.memory_limit like any chunk. */
+static void dead_letter_run(sl_dest *d, sl_dest *dl, sl_event *const *evs, size_t n,
+                            const char *why)
+{
+    sl_chunk *orig = evs[0]->chunk;
+    sl_chunk *c = sl_chunk_new(orig->source, 0, dead_letter_done, NULL);
+    c->origin = orig->origin;
+    c->origin_key = orig->origin_key;
+    c->host = orig->host;
+    dead_letter_link *l = sl_arena_alloc(&c->arena, sizeof *l);
+    l->orig = orig;
+    l->n = (unsigned)n;
+    l->rt = d->rt;
+    c->source_ctx = l;
+    const char *component = sl_arena_strndup(&c->arena, d->runner->label,
+                                             strlen(d->runner->label));
+    const char *message = sl_arena_strndup(&c->arena, why, strlen(why));
+    int64_t now = sl_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        const sl_event *ev = evs[i];
+        sl_event *e = sl_chunk_add_event(c, ev->msg, ev->msg_len, ev->time_ns);
+        e->flags = ev->flags;
+        if (ev->fields.n) {
+            e->fields.v = sl_arena_alloc(&c->arena, (ev->fields.n + 1) * sizeof(sl_field));
+            memcpy(e->fields.v, ev->fields.v, ev->fields.n * sizeof(sl_field));
+            e->fields.n = ev->fields.n;
+            e->fields.cap = ev->fields.n + 1;
+        }
+        sl_fields *m = sl_fields_new_map(c);
+        set_str(c, m, "stage", "destination");
+        set_str(c, m, "component", component);
+        set_str(c, m, "message", message);
+        sl_value *v = sl_fields_set(c, m, "time", 4);
+        v->type = SL_VAL_TIME;
+        v->u.t_ns = now;
+        v = sl_event_set(e, "error", 5);
+        v->type = SL_VAL_MAP;
+        v->u.map = m;
+    }
+    /* Charged like a source chunk (runtime.c): discharged in dead_letter_done. */
+    c->acct = sizeof *c + c->cap_events * sizeof(sl_event *) + c->arena.allocated + 16384;
+    atomic_fetch_add(&d->rt->live_bytes, c->acct);
+    sl_ack_ref(&c->ack, (unsigned)n);   /* one per copy, released by dl's thread */
+    sl_dest_push(dl, c->events, n);     /* may wait for room: backpressure */
+    sl_chunk_release(c, 1);             /* our hold; c may be gone after this */
+}
+
+/* The batch will never be delivered here: dead-letter what has a route,
+ * drop (and mark failed) the rest. Every event's reference is let go of,
+ * now or when its dead-letter copy is done. */
+static void give_up(sl_dest *d, sl_event *const *evs, size_t n, const char *why)
+{
+    struct sl_dest_runner *r = d->runner;
+    size_t dropped = 0, dead = 0;
+    const char *dl_name = NULL;
+    size_t i = 0;
+    while (i < n) {
+        sl_chunk *c = evs[i]->chunk;
+        size_t j = i;
+        while (j < n && evs[j]->chunk == c)
+            j++;
+        sl_dest *dl = dead_letter_for(d, c);
+        if (dl) {
+            dead_letter_run(d, dl, evs + i, j - i, why);
+            dead += j - i;
+            dl_name = dl->name;
+        } else {
+            sl_ack_mark(&c->ack, SL_ACK_FAILED);
+            sl_chunk_release(c, (unsigned)(j - i));
+            dropped += j - i;
+        }
+        i = j;
+    }
+    unsigned sup;
+    if (dead) {
+        atomic_fetch_add_explicit(&r->dead_lettered, dead, memory_order_relaxed);
+        if (sl_ratelimit_allow(&r->fail_rl, 10, &sup))
+            sl_warn("dest", "destination \"%s\": %zu events could not be delivered (%s); "
+                            "sent to dead-letter destination \"%s\"%s",
+                    d->name, dead, why, dl_name, sup ? " (similar messages were suppressed)" : "");
+    }
+    if (dropped) {
+        atomic_fetch_add_explicit(&d->events_failed, dropped, memory_order_relaxed);
+        if (sl_ratelimit_allow(&r->fail_rl, 10, &sup))
+            sl_error("dest", "destination \"%s\": %zu events could not be delivered and are "
+                             "dropped: %s%s", d->name, dropped, why,
+                     sup ? " (similar messages were suppressed)" : "");
+    }
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
 static uint64_t rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -97,45 +348,75 @@ static void backoff_sleep(sl_dest *d, int64_t ns)
 
 static void send_batch(sl_dest *d, sl_event **batch, size_t n, uint64_t *rng)
 {
+    struct sl_dest_runner *r = d->runner;
     const sl_dest_common *cm = d->common;
     int64_t delay = cm->retry_initial_ns;
+    int64_t started = sl_mono_ns();
     unsigned attempt = 0;
+    r->body = NULL;             /* a new batch: encode on first use */
     for (;;) {
-        sl_send_result r = d->plugin->dest->send(d, batch, n);
-        if (r == SL_SEND_OK) {
+        r->error[0] = 0;
+        r->retry_after_ns = 0;
+        sl_send_result res = d->plugin->dest->send(d, batch, n);
+        if (res == SL_SEND_OK) {
             atomic_fetch_add_explicit(&d->events_out, n, memory_order_relaxed);
             atomic_fetch_add_explicit(&d->batches_out, 1, memory_order_relaxed);
             if (attempt)
                 sl_info("dest", "destination \"%s\": delivered after %u retries", d->name,
                         attempt);
             release_batch(batch, n, 0);
-            return;
+            break;
         }
-        if (r == SL_SEND_FAIL) {
-            atomic_fetch_add_explicit(&d->events_failed, n, memory_order_relaxed);
-            sl_error("dest", "destination \"%s\": %zu events could not be delivered and are "
-                             "dropped", d->name, n);
-            release_batch(batch, n, SL_ACK_FAILED);
-            return;
+        if (res == SL_SEND_FAIL) {
+            give_up(d, batch, n, r->error[0] ? r->error : "the destination refused the batch");
+            break;
         }
         if (atomic_load(&d->rt->aborting))
             return;             /* leave them unacknowledged */
         attempt++;
         atomic_fetch_add_explicit(&d->retries, 1, memory_order_relaxed);
-        /* full jitter: sleep uniformly in [0, delay], delay doubling to retry.max */
-        int64_t sleep_ns = delay > 0 ? (int64_t)(rng_next(rng) % (uint64_t)delay) : 0;
-        if (attempt == 1 || attempt % 10 == 0) {
-            char t[32];
-            sl_format_duration(delay, t, sizeof t);
-            sl_warn("dest", "destination \"%s\": send failed, retrying (attempt %u, backoff up to %s)",
-                    d->name, attempt, t);
+        /* full jitter: wait uniformly in [0, delay], delay doubling to retry.max */
+        int64_t wait_ns = delay > 0 ? (int64_t)(rng_next(rng) % ((uint64_t)delay + 1)) : 0;
+        bool asked = false;
+        if (r->retry_after_ns > 0) {
+            int64_t ra = r->retry_after_ns < RETRY_AFTER_CAP_NS ? r->retry_after_ns
+                                                                : RETRY_AFTER_CAP_NS;
+            if (ra > wait_ns) {
+                wait_ns = ra;
+                asked = true;
+            }
         }
-        backoff_sleep(d, sleep_ns);
+        const char *why = r->error[0] ? r->error : "send failed";
+        if (cm->retry_max_elapsed_ns > 0) {
+            int64_t left = cm->retry_max_elapsed_ns - (sl_mono_ns() - started);
+            if (left <= 0) {
+                char t[32], msg[sizeof r->error + 96];
+                sl_format_duration(cm->retry_max_elapsed_ns, t, sizeof t);
+                snprintf(msg, sizeof msg, "gave up after %u attempts in retry.max_elapsed %s: %s",
+                         attempt, t, why);
+                give_up(d, batch, n, msg);
+                break;
+            }
+            if (wait_ns > left)
+                wait_ns = left;     /* one last attempt at the deadline */
+        }
+        unsigned sup;
+        if (sl_ratelimit_allow(&r->retry_rl, 10, &sup))
+            sl_warn("dest", "destination \"%s\": %s; retry %u in %.2fs%s%s", d->name, why, attempt,
+                    (double)wait_ns / 1e9, asked ? " (as Retry-After asked)" : "",
+                    sup ? " (similar messages were suppressed)" : "");
+        backoff_sleep(d, wait_ns);
         if (delay < cm->retry_max_ns / 2)
             delay *= 2;
         else
             delay = cm->retry_max_ns;
     }
+    /* Do not keep a huge encoding buffer around after a huge batch. */
+    if (r->enc.cap > KEEP_BUFFER_BYTES)
+        sl_buf_free(&r->enc);
+    if (r->gz.cap > KEEP_BUFFER_BYTES)
+        sl_buf_free(&r->gz);
+    r->body = NULL;
 }
 
 static void *dest_main(void *arg)
@@ -186,6 +467,7 @@ static void *dest_main(void *arg)
 
 int sl_dest_start(sl_dest *d)
 {
+    build_dead_letter_routes(d);
     d->opened = true;           /* close() runs even after a failed open() */
     if (d->plugin->dest->open && d->plugin->dest->open(d) != 0) {
         sl_error("dest", "destination \"%s\" failed to open", d->name);
@@ -208,10 +490,24 @@ void sl_dest_join(sl_dest *d)
     if (d->opened && d->plugin->dest->close)
         d->plugin->dest->close(d);
     d->opened = false;
+    uint64_t dead = atomic_load(&d->runner->dead_lettered);
+    if (dead)
+        sl_info("dest", "destination \"%s\": %llu events it could not deliver went to a "
+                        "dead-letter destination", d->name, (unsigned long long)dead);
 }
 
 void sl_dest_destroy(sl_dest *d)
 {
+    struct sl_dest_runner *r = d->runner;
+    if (r) {
+        sl_buf_free(&r->enc);
+        sl_buf_free(&r->gz);
+        sl_gzip_free(&r->gzip);
+        free(r->dead_letter);
+        free(r->label);
+        free(r);
+        d->runner = NULL;
+    }
     free(d->ring);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->not_empty);

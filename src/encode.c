@@ -1,12 +1,18 @@
-/* encode.c: NDJSON and raw encodings of events. */
+/* encode.c: the ndjson, json_array and raw encodings of events and
+ * batches, and gzip compression of encoded batches. */
+#define ZLIB_CONST
 #include "encode.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "pipeline_config.h"
 #include "plugin.h"
 #include "runtime.h"
 #include "util/json_writer.h"
+#include "util/xalloc.h"
 
 void sl_encode_value(sl_buf *b, const sl_value *v)
 {
@@ -50,7 +56,8 @@ static bool has_field(const sl_event *ev, const char *name, size_t n)
     return ev->fields.n && sl_fields_get((sl_fields *)&ev->fields, name, n) != NULL;
 }
 
-static void encode_ndjson(sl_buf *b, const sl_event *ev)
+/* The event as one JSON object, no newline. */
+static void encode_object(sl_buf *b, const sl_event *ev)
 {
     const sl_chunk *c = ev->chunk;
     sl_buf_putc(b, '{');
@@ -98,22 +105,144 @@ static void encode_ndjson(sl_buf *b, const sl_event *ev)
         sl_encode_value(b, &f->v);
         first = false;
     }
-    sl_buf_append(b, "}\n", 2);
+    sl_buf_putc(b, '}');
+}
+
+static void encode_raw(sl_buf *b, const sl_event *ev)
+{
+    sl_buf_reserve(b, ev->msg_len + 1);
+    memcpy(b->p + b->len, ev->msg, ev->msg_len);
+    b->len += ev->msg_len;
+    b->p[b->len++] = '\n';
 }
 
 void sl_encode_event(sl_buf *b, const sl_event *ev, int encoding)
 {
     if (encoding == SL_ENC_RAW) {
-        sl_buf_reserve(b, ev->msg_len + 1);
-        memcpy(b->p + b->len, ev->msg, ev->msg_len);
-        b->len += ev->msg_len;
-        b->p[b->len++] = '\n';
+        encode_raw(b, ev);
         return;
     }
-    encode_ndjson(b, ev);
+    encode_object(b, ev);
+    sl_buf_putc(b, '\n');
+}
+
+void sl_encode_begin(sl_buf *b, int encoding)
+{
+    if (encoding == SL_ENC_JSON_ARRAY)
+        sl_buf_putc(b, '[');
+}
+
+void sl_encode_add(sl_buf *b, const sl_event *ev, int encoding, size_t index)
+{
+    switch (encoding) {
+    case SL_ENC_JSON_ARRAY:
+        if (index)
+            sl_buf_putc(b, ',');
+        encode_object(b, ev);
+        break;
+    case SL_ENC_RAW:
+        encode_raw(b, ev);
+        break;
+    default:
+        encode_object(b, ev);
+        sl_buf_putc(b, '\n');
+        break;
+    }
+}
+
+void sl_encode_end(sl_buf *b, int encoding, size_t count)
+{
+    (void)count;
+    if (encoding == SL_ENC_JSON_ARRAY)
+        sl_buf_append(b, "]\n", 2);
+}
+
+void sl_encode_batch(sl_buf *b, sl_event *const *evs, size_t n, int encoding)
+{
+    sl_encode_begin(b, encoding);
+    for (size_t i = 0; i < n; i++)
+        sl_encode_add(b, evs[i], encoding, i);
+    sl_encode_end(b, encoding, n);
 }
 
 const char *sl_encoding_content_type(int encoding)
 {
-    return encoding == SL_ENC_RAW ? "text/plain; charset=utf-8" : "application/x-ndjson";
+    switch (encoding) {
+    case SL_ENC_RAW:
+        return "text/plain; charset=utf-8";
+    case SL_ENC_JSON_ARRAY:
+        return "application/json";
+    default:
+        return "application/x-ndjson";
+    }
+}
+
+/* ---- gzip ------------------------------------------------------------------ */
+
+_Noreturn static void zlib_bug(const char *what, int rc)
+{
+    fprintf(stderr, "sluice: internal error: zlib %s failed (%d)\n", what, rc);
+    abort();
+}
+
+void sl_gzip_compress(sl_gzip *g, int level, sl_buf *out, const void *in, size_t n)
+{
+    z_stream *zs = g->zs;
+    if (zs && g->level != level) {
+        deflateEnd(zs);
+        free(zs);
+        zs = g->zs = NULL;
+    }
+    if (!zs) {
+        zs = sl_calloc(1, sizeof *zs);
+        /* 15 + 16: a gzip header and trailer rather than a zlib one. */
+        int rc = deflateInit2(zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+        if (rc == Z_MEM_ERROR)
+            sl_oom();
+        if (rc != Z_OK)
+            zlib_bug("deflateInit2", rc);
+        g->zs = zs;
+        g->level = level;
+    } else {
+        deflateReset(zs);
+    }
+    /* Usually one deflate() call: room for the worst case up front. zlib
+     * counts in uInt, so very large batches go through in slices. */
+    sl_buf_reserve(out, (size_t)deflateBound(zs, (uLong)n));
+    const unsigned char *p = in;
+    size_t left = n;
+    const size_t slice = (size_t)1 << 30;
+    int flush;
+    do {
+        size_t take = left < slice ? left : slice;
+        zs->next_in = p;
+        zs->avail_in = (uInt)take;
+        p += take;
+        left -= take;
+        flush = left ? Z_NO_FLUSH : Z_FINISH;
+        int rc;
+        do {
+            if (out->cap == out->len)
+                sl_buf_reserve(out, 64 * 1024);
+            size_t room = out->cap - out->len;
+            if (room > slice)
+                room = slice;
+            zs->next_out = (unsigned char *)out->p + out->len;
+            zs->avail_out = (uInt)room;
+            rc = deflate(zs, flush);
+            if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+                zlib_bug("deflate", rc);
+            out->len += room - zs->avail_out;
+            /* Input left, or (finishing) the trailer not written yet: more. */
+        } while (flush == Z_FINISH ? rc != Z_STREAM_END : zs->avail_in > 0);
+    } while (flush != Z_FINISH);
+}
+
+void sl_gzip_free(sl_gzip *g)
+{
+    if (g->zs) {
+        deflateEnd(g->zs);
+        free(g->zs);
+        g->zs = NULL;
+    }
 }

@@ -43,7 +43,8 @@ static const sl_option pipeline_options[] = {
     {"handlers", SL_OPT_NODE, NULL, 0, 0, 0, NULL, PIPE(handlers),
      "List of handlers, each a one-key map: - NAME: { options }."},
     {"dead_letter", SL_OPT_STRING, NULL, 0, 0, 0, NULL, PIPE(dead_letter),
-     "Destination for events a handler failed on, annotated with the error."},
+     "Destination for events a handler failed on or a destination refused (or gave up on), "
+     "annotated with the error."},
     SL_OPT_END,
 };
 

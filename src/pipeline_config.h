@@ -20,13 +20,17 @@ typedef struct {
     uint64_t queue_max_bytes;
 } sl_service_cfg;
 
-enum { SL_ENC_NDJSON, SL_ENC_RAW };
+/* Index order of the `encoding` and `compression` choices (src/plugin.c). */
+enum { SL_ENC_NDJSON, SL_ENC_JSON_ARRAY, SL_ENC_RAW };
+enum { SL_COMP_NONE, SL_COMP_GZIP };
 enum { SL_BUF_MEMORY };
 enum { SL_WHEN_FULL_BLOCK };
 
 /* Options shared by every destination (see sl_plugin_common_options). */
 typedef struct {
     int encoding;
+    int compression;
+    int64_t compression_level;
     int64_t batch_max_events;
     uint64_t batch_max_bytes;
     int64_t batch_max_age_ns;
@@ -36,6 +40,7 @@ typedef struct {
     int buffer_when_full;
     int64_t retry_initial_ns;
     int64_t retry_max_ns;
+    int64_t retry_max_elapsed_ns;   /* 0: retry for ever */
 } sl_dest_common;
 
 typedef struct {

@@ -11,24 +11,34 @@ extern const sl_plugin sl_source_file;
 extern const sl_plugin sl_handler_set;
 extern const sl_plugin sl_dest_stdout;
 extern const sl_plugin sl_dest_file;
+extern const sl_plugin sl_dest_http;
 
 static const sl_plugin *const plugins[] = {
     &sl_source_file,
     &sl_source_stdin,
     &sl_handler_set,
     &sl_dest_file,
+    &sl_dest_http,
     &sl_dest_stdout,
     NULL,
 };
 
-static const char *const encodings[] = {"ndjson", "raw", NULL};
+/* In the order of SL_ENC_* and SL_COMP_* (pipeline_config.h). */
+static const char *const encodings[] = {"ndjson", "json_array", "raw", NULL};
+static const char *const compressions[] = {"none", "gzip", NULL};
 static const char *const buffer_types[] = {"memory", NULL};
 static const char *const when_full[] = {"block", NULL};
 
 #define DC(f) offsetof(sl_dest_common, f)
 static const sl_option dest_common_options[] = {
     {"encoding", SL_OPT_ENUM, "ndjson", 0, 0, 0, encodings, DC(encoding),
-     "ndjson: one JSON object per event; raw: the message line as read."},
+     "ndjson: one JSON object per line; json_array: each batch one JSON array (a line); "
+     "raw: the message line as read."},
+    {"compression", SL_OPT_ENUM, "none", 0, 0, 0, compressions, DC(compression),
+     "gzip: each batch compressed once (HTTP sends Content-Encoding: gzip; a file gets one "
+     "gzip member per batch, which zcat reads as one stream)."},
+    {"compression_level", SL_OPT_INT, "6", 0, 1, 9, NULL, DC(compression_level),
+     "zlib level for gzip: 1 fastest, 9 smallest."},
     {"batch.max_events", SL_OPT_INT, "1000", 0, 1, 1000000, NULL, DC(batch_max_events),
      "Most events in one batch."},
     {"batch.max_bytes", SL_OPT_SIZE, "1MiB", 0, 1024, 5LL << 30, NULL, DC(batch_max_bytes),
@@ -44,9 +54,13 @@ static const sl_option dest_common_options[] = {
     {"buffer.when_full", SL_OPT_ENUM, "block", 0, 0, 0, when_full, DC(buffer_when_full),
      "block: slow the sources down (backpressure), never drop."},
     {"retry.initial", SL_OPT_DURATION, "500ms", 0, 1000000, 3600000000000LL, NULL,
-     DC(retry_initial_ns), "First retry delay after a failed send (full jitter)."},
+     DC(retry_initial_ns),
+     "First retry delay after a failed send; each wait is random in [0, delay] (full jitter)."},
     {"retry.max", SL_OPT_DURATION, "30s", 0, 1000000, 86400000000000LL, NULL, DC(retry_max_ns),
-     "Longest retry delay; delays double up to it."},
+     "Longest retry delay; delays double up to it. A Retry-After the server sends is honoured."},
+    {"retry.max_elapsed", SL_OPT_DURATION, "0", 0, 0, 31LL * 86400000000000LL, NULL,
+     DC(retry_max_elapsed_ns),
+     "Give a batch up after retrying it this long (dead-letter or drop it); 0: retry for ever."},
     SL_OPT_END,
 };
 

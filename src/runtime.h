@@ -70,6 +70,8 @@ struct sl_dest {
     pthread_t thread;
     bool thread_started, opened;
     atomic_uint_fast64_t events_out, batches_out, events_failed, retries;
+    struct sl_dest_runner *runner;  /* src/dest.c's own state (encoding
+                                       buffers, dead-letter routes) */
 };
 
 struct sl_runtime {

@@ -3,7 +3,9 @@
  * placeholders; directories are created as needed. A batch is committed
  * once written (and fsync'ed when `fsync: true`); a batch that fails half
  * way is cut back off the file before it is retried, so a retry does not
- * duplicate lines. */
+ * duplicate lines. The part of a batch that goes to one file is encoded in
+ * one pass (json_array: one array per batch and file) and, with
+ * `compression: gzip`, written as one gzip member. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ typedef struct {
     char *path;
     int fd;
     sl_buf buf;
+    size_t n_events;            /* events of this batch in buf */
     off_t size_before;
     bool touched;
     uint64_t last_used;
@@ -55,6 +58,8 @@ typedef struct {
     size_t n_files;
     uint64_t tick;
     sl_buf path;
+    sl_buf gz;                  /* a file's part of the batch, compressed */
+    sl_gzip gzip;
     sl_ratelimit rl;
 } file_dest_state;
 
@@ -276,15 +281,25 @@ static sl_send_result file_send(sl_dest *d, sl_event *const *evs, size_t n)
             f->size_before = fstat(f->fd, &sb) == 0 ? sb.st_size : -1;
             f->touched = true;
             sl_buf_reset(&f->buf);
+            f->n_events = 0;
+            sl_encode_begin(&f->buf, enc);
         }
-        sl_encode_event(&f->buf, evs[i], enc);
+        sl_encode_add(&f->buf, evs[i], enc, f->n_events++);
         last = f;
     }
     for (size_t i = 0; i < st->n_files; i++) {
         out_file *f = &st->files[i];
-        if (!f->touched || f->buf.len == 0)
+        if (!f->touched || f->n_events == 0)
             continue;
-        if (!sl_write_all(f->fd, f->buf.p, f->buf.len) || (cfg->fsync && fsync(f->fd) != 0)) {
+        sl_encode_end(&f->buf, enc, f->n_events);
+        const sl_buf *out = &f->buf;
+        if (d->common->compression == SL_COMP_GZIP) {
+            sl_buf_reset(&st->gz);
+            sl_gzip_compress(&st->gzip, (int)d->common->compression_level, &st->gz, f->buf.p,
+                             f->buf.len);
+            out = &st->gz;
+        }
+        if (!sl_write_all(f->fd, out->p, out->len) || (cfg->fsync && fsync(f->fd) != 0)) {
             unsigned sup;
             if (sl_ratelimit_allow(&st->rl, 5, &sup))
                 sl_error("file", "destination \"%s\": cannot write %s: %s", d->name, f->path,
@@ -297,6 +312,8 @@ static sl_send_result file_send(sl_dest *d, sl_event *const *evs, size_t n)
         if (st->files[i].buf.cap > (1u << 22))   /* do not keep a huge buffer around */
             sl_buf_free(&st->files[i].buf);
     }
+    if (st->gz.cap > (1u << 22))
+        sl_buf_free(&st->gz);
     return SL_SEND_OK;
 retry:
     /* Cut back whatever part of this batch reached the files. */
@@ -321,6 +338,8 @@ static void file_close(sl_dest *d)
         free(st->parts[i].s);
     free(st->parts);
     sl_buf_free(&st->path);
+    sl_buf_free(&st->gz);
+    sl_gzip_free(&st->gzip);
     free(st);
     d->state = NULL;
 }

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dest.h"
 #include "dest/fd_write.h"
-#include "encode.h"
 #include "log.h"
 #include "runtime.h"
 #include "util/buf.h"
@@ -22,11 +22,8 @@ static int stdout_open(sl_dest *d)
 
 static sl_send_result stdout_send(sl_dest *d, sl_event *const *evs, size_t n)
 {
-    stdout_state *st = d->state;
-    sl_buf_reset(&st->out);
-    for (size_t i = 0; i < n; i++)
-        sl_encode_event(&st->out, evs[i], d->common->encoding);
-    if (sl_write_all(STDOUT_FILENO, st->out.p, st->out.len))
+    const sl_buf *body = sl_dest_body(d, evs, n);   /* encoded (and compressed) once */
+    if (sl_write_all(STDOUT_FILENO, body->p, body->len))
         return SL_SEND_OK;
     if (errno == EPIPE || errno == EBADF) {
         sl_error("stdout", "destination \"%s\": standard output is closed (%s)", d->name,

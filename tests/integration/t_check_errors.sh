@@ -161,7 +161,7 @@ sources:
 $OK_TAIL
 YAML
 
-expect bad_enum 'F:7:15: error: destination "out": option "encoding" must be one of: ndjson, raw (got "json")' <<'YAML'
+expect bad_enum 'F:7:15: error: destination "out": option "encoding" must be one of: ndjson, json_array, raw (got "json")' <<'YAML'
 sources:
   in:
     type: stdin
