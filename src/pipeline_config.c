@@ -154,6 +154,9 @@ static bool build_component(sl_diags *d, sl_plugin_kind kind, const char *kind_w
         sets[nsets++] = (sl_optset){p->options, *cfg_out};
     static const char *const ignore[] = {"type", NULL};
     size_t errs = sl_options_apply(sets, nsets, val, key, what, ignore, d);
+    if (kind == SL_PLUGIN_DEST && common && p->gzip_by_default &&
+        !(val && val->kind == SL_NODE_MAP && sl_node_get(val, "compression")))
+        ((sl_dest_common *)common)->compression = SL_COMP_GZIP;
     if (errs == 0 && p->check)
         p->check(*cfg_out, val, what, d);
     free(what);

@@ -11,6 +11,7 @@ extern const sl_plugin sl_source_file;
 extern const sl_plugin sl_handler_set;
 extern const sl_plugin sl_dest_stdout;
 extern const sl_plugin sl_dest_file;
+extern const sl_plugin sl_dest_s3;
 extern const sl_plugin sl_dest_http;
 
 static const sl_plugin *const plugins[] = {
@@ -19,6 +20,7 @@ static const sl_plugin *const plugins[] = {
     &sl_handler_set,
     &sl_dest_file,
     &sl_dest_http,
+    &sl_dest_s3,
     &sl_dest_stdout,
     NULL,
 };

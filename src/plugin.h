@@ -94,6 +94,9 @@ typedef struct sl_plugin {
     const sl_source_ops *source;
     const sl_handler_ops *handler;
     const sl_dest_ops *dest;
+    /* Destinations whose output is usually compressed (s3): `compression`
+     * defaults to gzip instead of none. */
+    bool gzip_by_default;
 } sl_plugin;
 
 const sl_plugin *sl_plugin_find(sl_plugin_kind kind, const char *name);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dest/fd_write.h"
+#include "dest/name_template.h"
 #include "encode.h"
 #include "log.h"
 #include "runtime.h"
@@ -41,18 +42,9 @@ typedef struct {
     uint64_t last_used;
 } out_file;
 
-typedef enum { PART_TEXT, PART_TIME, PART_FIELD } part_kind;
-
-typedef struct {
-    part_kind kind;
-    char *s;        /* text, strftime format, or field name */
-    size_t n;
-} path_part;
-
 typedef struct {
     mode_t mode;
-    path_part *parts;
-    size_t n_parts;
+    sl_name_template *name;     /* the path template */
     bool dynamic;
     out_file files[MAX_OPEN_FILES];
     size_t n_files;
@@ -75,84 +67,10 @@ static const sl_option file_dest_options[] = {
     SL_OPT_END,
 };
 
-static void add_part(file_dest_state *st, part_kind k, const char *s, size_t n)
-{
-    if (n == 0)
-        return;
-    st->parts = sl_realloc(st->parts, (st->n_parts + 1) * sizeof *st->parts);
-    st->parts[st->n_parts++] = (path_part){k, sl_strndup(s, n), n};
-    if (k != PART_TEXT)
-        st->dynamic = true;
-}
-
-/* "logs/%Y/{app}.log" -> TIME("logs/%Y/") FIELD(app) TEXT(".log") */
-static void compile_path(file_dest_state *st, const char *tpl)
-{
-    const char *p = tpl, *start = tpl;
-    while (*p) {
-        if (*p == '{') {
-            const char *close = strchr(p, '}');
-            if (close && close > p + 1) {
-                size_t n = (size_t)(p - start);
-                add_part(st, memchr(start, '%', n) ? PART_TIME : PART_TEXT, start, n);
-                add_part(st, PART_FIELD, p + 1, (size_t)(close - p - 1));
-                p = start = close + 1;
-                continue;
-            }
-        }
-        p++;
-    }
-    size_t n = (size_t)(p - start);
-    add_part(st, memchr(start, '%', n) ? PART_TIME : PART_TEXT, start, n);
-}
-
-/* A field value placed in a path: no '/', no "..", no control bytes. */
-static void append_sanitized(sl_buf *b, const char *s, size_t n)
-{
-    if (n == 0) {
-        sl_buf_puts(b, "unknown");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool dotdot = c == '.' && i + 1 < n && s[i + 1] == '.';
-        sl_buf_putc(b, (c == '/' || c < 0x20 || c == 0x7f || dotdot) ? '_' : (char)c);
-    }
-}
-
 static void render_path(file_dest_state *st, const sl_event *ev)
 {
-    sl_buf *b = &st->path;
-    sl_buf_reset(b);
-    struct tm tm;
-    bool have_tm = false;
-    for (size_t i = 0; i < st->n_parts; i++) {
-        const path_part *pt = &st->parts[i];
-        if (pt->kind == PART_TEXT) {
-            sl_buf_append(b, pt->s, pt->n);
-        } else if (pt->kind == PART_TIME) {
-            if (!have_tm) {
-                time_t secs = (time_t)(ev->time_ns / 1000000000);
-                gmtime_r(&secs, &tm);
-                have_tm = true;
-            }
-            sl_timefmt(b, pt->s, pt->n, &tm, ev->time_ns / 1000000000);
-        } else {
-            sl_value *v = sl_fields_get((sl_fields *)&ev->fields, pt->s, pt->n);
-            char num[32];
-            if (v && v->type == SL_VAL_STRING) {
-                append_sanitized(b, v->u.s.p, v->u.s.n);
-            } else if (v && v->type == SL_VAL_INT) {
-                int k = snprintf(num, sizeof num, "%lld", (long long)v->u.i);
-                sl_buf_append(b, num, (size_t)k);
-            } else if (pt->n == 6 && memcmp(pt->s, "source", 6) == 0 && ev->chunk->source) {
-                append_sanitized(b, ev->chunk->source->name, strlen(ev->chunk->source->name));
-            } else {
-                sl_buf_puts(b, "unknown");
-            }
-        }
-    }
-    sl_buf_putc(b, 0);
+    sl_buf_reset(&st->path);
+    sl_name_template_render(st->name, ev, NULL, NULL, &st->path);
 }
 
 static int mkdir_parents(char *path)
@@ -199,6 +117,8 @@ static void file_dest_check(void *cfgp, const sl_node *node, const char *what, s
         sl_diag_error(d, sl_node_get(node, "path"),
                       "%s: option \"path\" has an unsupported time pattern \"%.2s\" "
                       "(supported: %%Y %%y %%m %%d %%H %%M %%S %%j %%s %%%%)", what, bad);
+    else if ((bad = sl_name_template_check(cfg->path)))
+        sl_diag_error(d, sl_node_get(node, "path"), "%s: option \"path\" has %s", what, bad);
     if (!parse_mode(cfg->file_mode, &m))
         sl_diag_error(d, sl_node_get(node, "file_mode") ? sl_node_get(node, "file_mode") : node,
                       "%s: option \"file_mode\" must be octal permissions such as 0640, not \"%s\"",
@@ -252,10 +172,12 @@ static int file_open(sl_dest *d)
         st->files[i].fd = -1;
     if (!parse_mode(cfg->file_mode, &st->mode))
         st->mode = 0640;
-    compile_path(st, cfg->path);
+    st->name = sl_name_template_new(cfg->path, SL_NAME_PATH);
+    st->dynamic = sl_name_template_varies(st->name) || strstr(cfg->path, "{uuid}");
     if (!st->dynamic) {
         /* Fail at startup, not on the first event, when the file cannot be opened. */
-        if (!get_file(d, st, cfg->path))
+        render_path(st, NULL);
+        if (!get_file(d, st, st->path.p))
             return -1;
     }
     return 0;
@@ -334,9 +256,7 @@ static void file_close(sl_dest *d)
         return;
     for (size_t i = 0; i < st->n_files; i++)
         close_file(&st->files[i]);
-    for (size_t i = 0; i < st->n_parts; i++)
-        free(st->parts[i].s);
-    free(st->parts);
+    sl_name_template_free(st->name);
     sl_buf_free(&st->path);
     sl_buf_free(&st->gz);
     sl_gzip_free(&st->gzip);

@@ -29,7 +29,7 @@ check "destination b got every line" [ "$(lines_in "$T/b.ndjson")" -eq 2000 ]
 check "the first pipeline's events do not carry the second's field" \
     [ "$(grep -c '"team"' "$T/b.ndjson")" -eq 0 ]
 year=$(date -u +%Y)
-f="$T/teams/$year/ops__._x/unknown.log"
+f="$T/teams/$year/ops____x/unknown.log"   # "ops/../x": no slash, no dots run
 check "path from time and sanitized field, directories created" [ -f "$f" ]
 check "the second pipeline got every line too" [ "$(lines_in "$f")" -eq 2000 ]
 check "nothing escaped the output directory" [ ! -e "$T/teams/$year/x" ]
