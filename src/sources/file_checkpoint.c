@@ -105,7 +105,8 @@ static bool parse_entry(const char *line, size_t len, sl_checkpoint *e)
             break;
         }
     }
-    if (!path || path >= line + len || (size_t)(path - sp) >= sizeof buf)
+    /* the path may be empty: save writes what it was given */
+    if (!path || (size_t)(path - sp) >= sizeof buf)
         return false;
     memcpy(buf, sp, (size_t)(path - sp));
     buf[path - sp] = 0;
@@ -204,6 +205,15 @@ int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char *
         why = "entry count mismatch (corrupt)";
         goto bad;
     }
+    /* The end line must be exactly what save writes: sscanf alone lets a
+     * changed byte through ("# end03 ..." reads as "# end 3 ..."). */
+    char end_line[64];
+    int el = snprintf(end_line, sizeof end_line, "# end %zu %08lx\n", cnt, (unsigned long)crc);
+    if (el < 0 || (size_t)el != (size_t)(text + got - last) ||
+        memcmp(end_line, last, (size_t)el) != 0) {
+        why = "malformed end line (corrupt)";
+        goto bad;
+    }
     free(text);
     *out = v;
     *n = cnt;
@@ -299,6 +309,13 @@ static int mkdir_p(const char *path)
         *s = '/';
     }
     int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    struct stat st;
+    if (rc == 0 && stat(p, &st) != 0)
+        rc = -1;
+    else if (rc == 0 && !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;        /* a file is in the way */
+        rc = -1;
+    }
     free(p);
     return rc;
 }

@@ -72,6 +72,14 @@ static void path_join(sl_buf *b, size_t base_len, const char *name)
     b->p[b->len] = 0;
 }
 
+/* Back to the first `len` bytes, still a C string (opendir uses it). */
+static void truncate_to(sl_buf *b, size_t len)
+{
+    b->len = len;
+    if (b->p)
+        b->p[len] = 0;
+}
+
 static void walk(walker *w, sl_buf *path, size_t i, int depth)
 {
     const comps *pc = w->pc;
@@ -84,9 +92,12 @@ static void walk(walker *w, sl_buf *path, size_t i, int depth)
     }
     const char *comp = pc->v[i];
     if (strcmp(comp, "**") == 0) {
+        /* a trailing ** matches every (non-hidden) file below, as in
+         * sl_glob_match */
+        bool last = i + 1 == pc->n;
         walk(w, path, i + 1, depth);            /* zero directories */
-        path->len = base;
-        if (depth >= SL_GLOB_MAX_DEPTH)
+        truncate_to(path, base);
+        if (depth >= SL_GLOB_MAX_DEPTH && !last)
             return;
         DIR *d = opendir(base ? path->p : ".");
         if (!d)
@@ -97,12 +108,17 @@ static void walk(walker *w, sl_buf *path, size_t i, int depth)
                 continue;                       /* ., .., hidden directories */
             path_join(path, base, de->d_name);
             struct stat st;
-            if (lstat(path->p, &st) == 0 && S_ISDIR(st.st_mode))
-                walk(w, path, i, depth + 1);    /* one more level, same ** */
+            if (lstat(path->p, &st) != 0)
+                continue;
+            if (S_ISDIR(st.st_mode)) {
+                if (depth < SL_GLOB_MAX_DEPTH)
+                    walk(w, path, i, depth + 1);    /* one more level, same ** */
+            } else if (last) {
+                walk(w, path, i + 1, depth);        /* a file right here */
+            }
         }
         closedir(d);
-        path->len = base;
-        path->p[base] = 0;
+        truncate_to(path, base);
         return;
     }
     if (!has_wildcard(comp, strlen(comp))) {
@@ -113,7 +129,7 @@ static void walk(walker *w, sl_buf *path, size_t i, int depth)
         sl_buf_reserve(path, 1);
         path->p[path->len] = 0;
         walk(w, path, i + 1, depth);
-        path->len = base;
+        truncate_to(path, base);
         return;
     }
     DIR *d = opendir(base ? path->p : ".");
@@ -129,9 +145,7 @@ static void walk(walker *w, sl_buf *path, size_t i, int depth)
         walk(w, path, i + 1, depth);
     }
     closedir(d);
-    path->len = base;
-    if (path->p)
-        path->p[base] = 0;
+    truncate_to(path, base);
 }
 
 void sl_glob_walk(const char *pattern, sl_glob_found_fn fn, void *ctx)
@@ -153,10 +167,14 @@ static bool match_comps(const comps *qc, size_t j, const comps *pc, size_t i, in
         return false;
     for (; j < qc->n; j++, i++) {
         if (strcmp(qc->v[j], "**") == 0) {
-            for (size_t k = i; k <= pc->n; k++)
+            /* pc[i..k) are the directories it stands for: like the walk,
+             * never hidden ones */
+            for (size_t k = i;; k++) {
                 if (match_comps(qc, j + 1, pc, k, depth + 1))
                     return true;
-            return false;
+                if (k == pc->n || pc->v[k][0] == '.')
+                    return false;
+            }
         }
         if (i >= pc->n || fnmatch(qc->v[j], pc->v[i], FNM_PERIOD) != 0)
             return false;

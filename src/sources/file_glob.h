@@ -10,7 +10,8 @@
 /* Called for every regular file the pattern matches, with its stat. */
 typedef void (*sl_glob_found_fn)(const char *path, const struct stat *st, void *ctx);
 
-/* Walk the file system for `pattern` (absolute or relative). `**` descends
+/* Walk the file system for `pattern` (absolute or relative). A trailing
+ * `**` matches every file below its directory. `**` descends
  * at most SL_GLOB_MAX_DEPTH directories and never through symbolic links to
  * directories (no loops). Directories that cannot be read are skipped. */
 void sl_glob_walk(const char *pattern, sl_glob_found_fn fn, void *ctx);

@@ -82,6 +82,11 @@ static void group_line(sl_line_reader *lr, sl_chunk *c, size_t ls, size_t le, in
     const char *p = c->data + ls;
     size_t len = le - ls;
     size_t tlen = len && p[len - 1] == '\r' ? len - 1 : len;
+    /* An over-long line is judged by what is kept of it: split() may have
+     * to decide before the line is complete, and the events must not
+     * depend on where reads happen to end. */
+    if (len > lr->max_line)
+        tlen = lr->max_line;
     bool starts = (!lr->group_open && !lr->group_dropping) ||
                   lr->is_start(lr->start_ctx, p, tlen);
     if (starts) {
@@ -163,11 +168,13 @@ static sl_chunk *split(sl_line_reader *lr, size_t from)
     lr->line_start = line;
     size_t keep = lr->group_open ? lr->group_start : line;
     if (end - line > lr->max_line) {
-        /* An over-long line with no end in sight: cut it now, drop the rest. */
-        if (lr->group_open)
-            close_group(lr, c, line - 1, now);
-        emit_long(lr, c, data + line, now);
-        lr->group_dropping = lr->is_start != NULL;
+        /* An over-long line with no end in sight: cut it now, drop the rest.
+         * In multiline mode it is what it would be complete: a start line
+         * cut on its own, or a continuation that overflows its group. */
+        if (lr->is_start)
+            group_line(lr, c, line, end, now);
+        else
+            emit_long(lr, c, data + line, now);
         lr->discarding = true;
         keep = lr->line_start = end;
     }
