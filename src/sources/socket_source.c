@@ -1,0 +1,187 @@
+/* socket_source.c: the `socket` source. Listens on UDP, TCP and unix
+ * sockets (listener.c); stream connections are split by `framing`,
+ * datagrams are one event each. With `decode: json` every frame is decoded
+ * into fields (jansson); one that is not a JSON object is kept raw with a
+ * decode_error field. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "sources/listener.h"
+#include "util/xalloc.h"
+
+#define SOCK "socket"
+
+enum { DECODE_RAW, DECODE_JSON };
+
+typedef struct {
+    sl_listener_cfg lc;
+    int framing;
+    int decode;
+} socket_cfg;
+
+typedef struct {
+    sl_listener *l;
+    int decode;
+} socket_state;
+
+/* In SL_FRAMING_* order, then "nul", another word for "null" (which YAML
+ * reads as a null unless quoted). */
+static const char *const framings[] = {"newline", "octet_counting", "null", "nul", NULL};
+static const char *const decodes[] = {"raw", "json", NULL};
+
+static const sl_option socket_options[] = {
+    SL_LISTENER_OPTIONS(socket_cfg),
+    {"framing", SL_OPT_ENUM, "newline", 0, 0, 0, framings, offsetof(socket_cfg, framing),
+     "How stream connections are split: newline (LF, a CR before it trimmed), "
+     "octet_counting (\"LEN SP MSG\", RFC 6587) or \"null\" (NUL bytes; quoted, or nul). "
+     "Datagrams are one event each."},
+    {"decode", SL_OPT_ENUM, "raw", 0, 0, 0, decodes, offsetof(socket_cfg, decode),
+     "raw: the frame is the message; json: a JSON object's keys become fields (a frame that "
+     "is not one is kept raw with a decode_error field)."},
+    SL_OPT_END,
+};
+
+static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v);
+
+static void fill_map(sl_chunk *c, sl_fields *f, json_t *obj)
+{
+    const char *key;
+    size_t klen;
+    json_t *v;
+    void *iter = json_object_iter(obj);
+    while (iter) {
+        key = json_object_iter_key(iter);
+        klen = json_object_iter_key_len(iter);
+        v = json_object_iter_value(iter);
+        set_json(c, f, key, klen, v);
+        iter = json_object_iter_next(obj, iter);
+    }
+}
+
+static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v)
+{
+    char *name = sl_arena_strndup(&c->arena, key, klen);
+    sl_value *out = sl_fields_set(c, f, name, klen);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        out->type = SL_VAL_MAP;
+        out->u.map = sl_fields_new_map(c);
+        fill_map(c, out->u.map, v);
+        break;
+    case JSON_STRING:
+        out->type = SL_VAL_STRING;
+        out->u.s.n = json_string_length(v);
+        out->u.s.p = sl_arena_strndup(&c->arena, json_string_value(v), out->u.s.n);
+        break;
+    case JSON_INTEGER:
+        out->type = SL_VAL_INT;
+        out->u.i = (int64_t)json_integer_value(v);
+        break;
+    case JSON_REAL:
+        out->type = SL_VAL_FLOAT;
+        out->u.f = json_real_value(v);
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        out->type = SL_VAL_BOOL;
+        out->u.b = json_is_true(v);
+        break;
+    case JSON_ARRAY: {
+        /* no list type: an array is kept as its JSON text */
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        out->type = SL_VAL_STRING;
+        out->u.s.n = s ? strlen(s) : 0;
+        out->u.s.p = sl_arena_strndup(&c->arena, s ? s : "", out->u.s.n);
+        free(s);
+        break;
+    }
+    case JSON_NULL:
+    default:
+        out->type = SL_VAL_NULL;
+        break;
+    }
+}
+
+static sl_event *socket_frame(sl_source *src, sl_chunk *c, const char *p, size_t n,
+                              int64_t now_ns)
+{
+    socket_state *st = src->state;
+    sl_event *ev = sl_chunk_add_event(c, p, n, now_ns);
+    if (st->decode != DECODE_JSON)
+        return ev;
+    json_error_t jerr;
+    json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        char *e = sl_event_strdup(ev, jerr.text, strlen(jerr.text));
+        sl_event_set_string(ev, "decode_error", e, strlen(e));
+        return ev;
+    }
+    if (!json_is_object(root))
+        sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
+    else
+        fill_map(c, &ev->fields, root);
+    json_decref(root);
+    return ev;
+}
+
+static void socket_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
+{
+    socket_cfg *cfg = cfgp;
+    sl_listener_check(&cfg->lc, node, what, d);
+}
+
+static int socket_start(sl_source *src)
+{
+    const socket_cfg *cfg = src->cfg;
+    socket_state *st = sl_calloc(1, sizeof *st);
+    src->state = st;
+    st->decode = cfg->decode;
+    int framing = cfg->framing == SL_FRAMING_SYSLOG ? SL_FRAMING_NUL : cfg->framing;  /* "nul" */
+    st->l = sl_listener_start(src, &cfg->lc, framing, socket_frame, SOCK);
+    return st->l ? 0 : -1;
+}
+
+static void socket_resume(sl_source *src)
+{
+    socket_state *st = src->state;
+    if (st)
+        sl_listener_resume(st->l);
+}
+
+static void socket_stop(sl_source *src)
+{
+    socket_state *st = src->state;
+    if (st)
+        sl_listener_stop(st->l);
+}
+
+static void socket_destroy(sl_source *src)
+{
+    socket_state *st = src->state;
+    if (!st)
+        return;
+    sl_listener_free(st->l);
+    free(st);
+    src->state = NULL;
+}
+
+static const sl_source_ops socket_ops = {
+    .start = socket_start,
+    .resume = socket_resume,
+    .stop = socket_stop,
+    .destroy = socket_destroy,
+};
+
+const sl_plugin sl_source_socket = {
+    .name = "socket",
+    .kind = SL_PLUGIN_SOURCE,
+    .summary = "Lines, NUL- or octet-counted frames and datagrams from UDP, TCP and unix "
+               "sockets, raw or decoded from JSON.",
+    .options = socket_options,
+    .config_size = sizeof(socket_cfg),
+    .check = socket_check,
+    .source = &socket_ops,
+};

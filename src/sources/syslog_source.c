@@ -1,0 +1,182 @@
+/* syslog_source.c: the `syslog` source. Listens on UDP, TCP and unix
+ * sockets (listener.c); TCP and unix-stream connections are split with
+ * RFC 6587 framing (octet counting or LF, per message), datagrams are one
+ * message each. Every message is parsed (parsers/syslog) into fields; one
+ * that does not parse is kept whole with a parse_error field. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "parsers/syslog.h"
+#include "runtime.h"
+#include "sources/listener.h"
+#include "util/xalloc.h"
+
+#define SYS "syslog"
+
+typedef struct {
+    sl_listener_cfg lc;
+} syslog_cfg;
+
+typedef struct {
+    sl_listener *l;
+    int64_t tz_at;          /* unix seconds tz_offset was computed at */
+    int32_t tz_offset;
+} syslog_state;
+
+static const sl_option syslog_options[] = {
+    SL_LISTENER_OPTIONS(syslog_cfg),
+    SL_OPT_END,
+};
+
+static const char *const facilities[24] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+static const char *const severities[8] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+static void set_span(sl_event *ev, const char *name, sl_syslog_span s)
+{
+    if (s.ptr)
+        sl_event_set_string(ev, name, s.ptr, s.len);
+}
+
+static void set_static(sl_event *ev, const char *name, const char *s)
+{
+    sl_event_set_string(ev, name, s, strlen(s));
+}
+
+/* structured_data: { SD-ID: { PARAM: "value", ... }, ... } */
+static void set_structured_data(sl_event *ev, sl_syslog_span sd)
+{
+    sl_chunk *c = ev->chunk;
+    sl_fields *map = NULL;
+    sl_syslog_sd_iter it;
+    sl_syslog_sd_element el;
+    sl_syslog_sd_iter_init(&it, sd);
+    while (sl_syslog_sd_next_element(&it, &el)) {
+        if (!map) {
+            map = sl_fields_new_map(c);
+            sl_value *v = sl_event_set(ev, "structured_data", 15);
+            v->type = SL_VAL_MAP;
+            v->u.map = map;
+        }
+        sl_fields *params = sl_fields_new_map(c);
+        sl_value *ev_el = sl_fields_set(c, map, el.id.ptr, el.id.len);
+        ev_el->type = SL_VAL_MAP;
+        ev_el->u.map = params;
+        sl_syslog_sd_iter pit;
+        sl_syslog_sd_param p;
+        sl_syslog_sd_param_iter_init(&pit, &el);
+        while (sl_syslog_sd_next_param(&pit, &p)) {
+            char *buf = sl_event_alloc(ev, p.value.len ? p.value.len : 1);
+            size_t n = sl_syslog_sd_unescape(p.value, buf, p.value.len);
+            sl_value *pv = sl_fields_set(c, params, p.name.ptr, p.name.len);
+            pv->type = SL_VAL_STRING;
+            pv->u.s.p = buf;
+            pv->u.s.n = n;
+        }
+    }
+}
+
+static int32_t local_offset(syslog_state *st, int64_t now_s)
+{
+    if (st->tz_at == 0 || now_s - st->tz_at >= 60 || now_s < st->tz_at) {
+        time_t t = (time_t)now_s;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        st->tz_offset = (int32_t)tm.tm_gmtoff;
+        st->tz_at = now_s;
+    }
+    return st->tz_offset;
+}
+
+static sl_event *syslog_frame(sl_source *src, sl_chunk *c, const char *p, size_t n,
+                              int64_t now_ns)
+{
+    syslog_state *st = src->state;
+    int64_t now_s = now_ns / 1000000000;
+    sl_syslog_msg m;
+    bool ok = sl_syslog_parse(p, n, now_s, local_offset(st, now_s), &m);
+    const char *msg = ok ? m.message.ptr : p;
+    size_t msg_len = ok ? m.message.len : n;
+    if (!msg) {
+        msg = p + n;
+        msg_len = 0;
+    }
+    sl_event *ev = sl_chunk_add_event(c, msg, msg_len, m.has_timestamp ? m.timestamp_ns : now_ns);
+    if (m.facility >= 0 && m.facility < 24)
+        set_static(ev, "facility", facilities[m.facility]);
+    if (m.severity >= 0 && m.severity < 8)
+        set_static(ev, "severity", severities[m.severity]);
+    set_span(ev, "hostname", m.hostname);
+    set_span(ev, "app_name", m.app_name);
+    set_span(ev, "procid", m.procid);
+    set_span(ev, "msgid", m.msgid);
+    if (m.structured_data.ptr)
+        set_structured_data(ev, m.structured_data);
+    if (!ok)
+        set_static(ev, "parse_error", m.error ? m.error : "invalid syslog message");
+    return ev;
+}
+
+static void syslog_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
+{
+    syslog_cfg *cfg = cfgp;
+    sl_listener_check(&cfg->lc, node, what, d);
+}
+
+static int syslog_start(sl_source *src)
+{
+    const syslog_cfg *cfg = src->cfg;
+    syslog_state *st = sl_calloc(1, sizeof *st);
+    src->state = st;
+    st->l = sl_listener_start(src, &cfg->lc, SL_FRAMING_SYSLOG, syslog_frame, SYS);
+    return st->l ? 0 : -1;
+}
+
+static void syslog_resume(sl_source *src)
+{
+    syslog_state *st = src->state;
+    if (st)
+        sl_listener_resume(st->l);
+}
+
+static void syslog_stop(sl_source *src)
+{
+    syslog_state *st = src->state;
+    if (st)
+        sl_listener_stop(st->l);
+}
+
+static void syslog_destroy(sl_source *src)
+{
+    syslog_state *st = src->state;
+    if (!st)
+        return;
+    sl_listener_free(st->l);
+    free(st);
+    src->state = NULL;
+}
+
+static const sl_source_ops syslog_ops = {
+    .start = syslog_start,
+    .resume = syslog_resume,
+    .stop = syslog_stop,
+    .destroy = syslog_destroy,
+};
+
+const sl_plugin sl_source_syslog = {
+    .name = "syslog",
+    .kind = SL_PLUGIN_SOURCE,
+    .summary = "Syslog (RFC 5424 and RFC 3164) over UDP, TCP (RFC 6587 framing) and unix "
+               "sockets, parsed into fields.",
+    .options = syslog_options,
+    .config_size = sizeof(syslog_cfg),
+    .check = syslog_check,
+    .source = &syslog_ops,
+};
