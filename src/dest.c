@@ -7,6 +7,13 @@
  * retry.max_elapsed when set), and releases the events once it says OK,
  * which is what fires the sources' acks.
  *
+ * With `concurrency: N` (plugins that set sl_dest_ops.concurrent) N sender
+ * threads take batches from the same ring, each with its own plugin state
+ * (open/close once per sender), encoding buffers, error line and backoff;
+ * so up to N batches are in flight, committed and acked in any order. A
+ * destination's memory is bounded by its ring (buffer.*) plus N batches
+ * (batch.*) and their encoded bodies.
+ *
  * A batch that is given up (FAIL, or retry.max_elapsed) goes to the
  * dead-letter destination of the pipeline that sent it there, as copies
  * annotated with an `error` map; without one it is logged and dropped. Its
@@ -31,7 +38,13 @@
 /* Encoding buffers larger than this are freed after their batch. */
 #define KEEP_BUFFER_BYTES ((size_t)16 << 20)
 
-struct sl_dest_runner {
+/* One sending thread of a destination and what it needs of its own. */
+typedef struct sl_dest_sender_s {
+    sl_dest *d;
+    unsigned index;
+    pthread_t thread;
+    bool thread_started, opened;
+    void *state;                /* the plugin's, for concurrent plugins */
     /* the batch being sent, encoded and compressed once */
     sl_buf enc, gz;
     const sl_buf *body;         /* NULL until the plugin asks for it */
@@ -39,6 +52,14 @@ struct sl_dest_runner {
     /* what the plugin said about the last attempt */
     char error[512];
     int64_t retry_after_ns;
+    uint64_t rng;
+    unsigned reopen_seen;       /* reopen generation this sender has acted on */
+} sl_sender;
+
+struct sl_dest_runner {
+    sl_sender *senders;
+    unsigned n_senders;
+    atomic_uint reopen_gen;     /* bumped by sl_dest_request_reopen (SIGUSR1) */
     /* Dead-letter routes: for events of each source (index into
      * rt->sources), the destination that takes what this one gives up. */
     sl_dest **dead_letter;
@@ -57,6 +78,14 @@ void sl_dest_init(sl_dest *d)
     d->ring_cap = (size_t)d->common->buffer_max_events;
     d->ring = sl_calloc(d->ring_cap, sizeof *d->ring);
     d->runner = sl_calloc(1, sizeof *d->runner);
+    struct sl_dest_runner *r = d->runner;
+    r->n_senders = d->plugin->dest->concurrent && d->common->concurrency > 1
+                       ? (unsigned)d->common->concurrency : 1;
+    r->senders = sl_calloc(r->n_senders, sizeof *r->senders);
+    for (unsigned i = 0; i < r->n_senders; i++) {
+        r->senders[i].d = d;
+        r->senders[i].index = i;
+    }
     size_t n = strlen(d->name) + strlen(d->plugin->name) + 32;
     d->runner->label = sl_malloc(n);
     snprintf(d->runner->label, n, "destination \"%s\" (%s)", d->name, d->plugin->name);
@@ -116,9 +145,45 @@ static void release_batch(sl_event *const *evs, size_t n, unsigned mark)
 
 /* ---- for plugins, during send() (dest.h) -------------------------------- */
 
+/* The sender the calling thread is acting for: set by each sender thread
+ * for its life, and around open() and close() on the starting and the
+ * joining thread. */
+static _Thread_local sl_sender *current;
+
+static sl_sender *sender_of(const sl_dest *d)
+{
+    if (current && current->d == d)
+        return current;
+    return &d->runner->senders[0];
+}
+
+void *sl_dest_state(sl_dest *d)
+{
+    return d->plugin->dest->concurrent ? sender_of(d)->state : d->state;
+}
+
+void sl_dest_set_state(sl_dest *d, void *state)
+{
+    if (d->plugin->dest->concurrent)
+        sender_of(d)->state = state;
+    else
+        d->state = state;
+}
+
+unsigned sl_dest_sender(const sl_dest *d)
+{
+    return sender_of(d)->index;
+}
+
+void sl_dest_request_reopen(sl_dest *d)
+{
+    if (d->runner)
+        atomic_fetch_add(&d->runner->reopen_gen, 1);
+}
+
 const sl_buf *sl_dest_body(sl_dest *d, sl_event *const *evs, size_t n)
 {
-    struct sl_dest_runner *r = d->runner;
+    sl_sender *r = sender_of(d);
     if (r->body)
         return r->body;         /* a retry: the same bytes again */
     const sl_dest_common *cm = d->common;
@@ -137,13 +202,14 @@ void sl_dest_set_error(sl_dest *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->runner->error, sizeof d->runner->error, fmt, ap);
+    sl_sender *r = sender_of(d);
+    vsnprintf(r->error, sizeof r->error, fmt, ap);
     va_end(ap);
 }
 
 void sl_dest_retry_after(sl_dest *d, int64_t ns)
 {
-    d->runner->retry_after_ns = ns;
+    sender_of(d)->retry_after_ns = ns;
 }
 
 /* ---- dead letters ------------------------------------------------------------ */
@@ -346,9 +412,22 @@ static void backoff_sleep(sl_dest *d, int64_t ns)
     pthread_mutex_unlock(&d->mu);
 }
 
-static void send_batch(sl_dest *d, sl_event **batch, size_t n, uint64_t *rng)
+/* SIGUSR1 asked for a reopen since this sender last looked: do it now,
+ * between attempts, on this thread. */
+static void maybe_reopen(sl_dest *d, sl_sender *r)
 {
-    struct sl_dest_runner *r = d->runner;
+    unsigned gen = atomic_load(&d->runner->reopen_gen);
+    if (gen == r->reopen_seen)
+        return;
+    r->reopen_seen = gen;
+    if (d->plugin->dest->reopen)
+        d->plugin->dest->reopen(d);
+}
+
+static void send_batch(sl_sender *r, sl_event **batch, size_t n)
+{
+    sl_dest *d = r->d;
+    uint64_t *rng = &r->rng;
     const sl_dest_common *cm = d->common;
     int64_t delay = cm->retry_initial_ns;
     int64_t started = sl_mono_ns();
@@ -357,6 +436,7 @@ static void send_batch(sl_dest *d, sl_event **batch, size_t n, uint64_t *rng)
     for (;;) {
         r->error[0] = 0;
         r->retry_after_ns = 0;
+        maybe_reopen(d, r);
         sl_send_result res = d->plugin->dest->send(d, batch, n);
         if (res == SL_SEND_OK) {
             atomic_fetch_add_explicit(&d->events_out, n, memory_order_relaxed);
@@ -401,7 +481,7 @@ static void send_batch(sl_dest *d, sl_event **batch, size_t n, uint64_t *rng)
                 wait_ns = left;     /* one last attempt at the deadline */
         }
         unsigned sup;
-        if (sl_ratelimit_allow(&r->retry_rl, 10, &sup))
+        if (sl_ratelimit_allow(&d->runner->retry_rl, 10, &sup))
             sl_warn("dest", "destination \"%s\": %s; retry %u in %.2fs%s%s", d->name, why, attempt,
                     (double)wait_ns / 1e9, asked ? " (as Retry-After asked)" : "",
                     sup ? " (similar messages were suppressed)" : "");
@@ -421,11 +501,13 @@ static void send_batch(sl_dest *d, sl_event **batch, size_t n, uint64_t *rng)
 
 static void *dest_main(void *arg)
 {
-    sl_dest *d = arg;
+    sl_sender *sd = arg;
+    sl_dest *d = sd->d;
+    current = sd;
     const sl_dest_common *cm = d->common;
     size_t max_events = (size_t)cm->batch_max_events;
     sl_event **batch = sl_calloc(max_events, sizeof *batch);
-    uint64_t rng = (uint64_t)sl_mono_ns() ^ (uintptr_t)d;
+    sd->rng = (uint64_t)sl_mono_ns() ^ (uintptr_t)sd;
     bool when_idle = d->plugin->dest->write_when_idle;
     pthread_mutex_lock(&d->mu);
     for (;;) {
@@ -433,15 +515,20 @@ static void *dest_main(void *arg)
             pthread_cond_wait(&d->not_empty, &d->mu);
         if (d->ring_count == 0)
             break;              /* closing and drained */
-        /* Wait for a full batch unless the destination writes when idle. */
+        /* Wait for a full batch unless the destination writes when idle.
+         * The deadline is recomputed after every wake-up: with several
+         * senders, another one may have taken the oldest events. */
         if (!when_idle && cm->batch_max_age_ns > 0) {
-            struct timespec until = sl_deadline_in(cm->batch_max_age_ns -
-                                                   (sl_mono_ns() - d->oldest_ns));
-            while (!d->closing && d->ring_count < max_events &&
+            while (!d->closing && d->ring_count > 0 && d->ring_count < max_events &&
                    d->ring_bytes < cm->batch_max_bytes) {
-                if (pthread_cond_timedwait(&d->not_empty, &d->mu, &until) == ETIMEDOUT)
+                int64_t left = cm->batch_max_age_ns - (sl_mono_ns() - d->oldest_ns);
+                if (left <= 0)
                     break;
+                struct timespec until = sl_deadline_in(left);
+                pthread_cond_timedwait(&d->not_empty, &d->mu, &until);
             }
+            if (d->ring_count == 0)
+                continue;       /* another sender took them */
         }
         size_t n = 0;
         uint64_t bytes = 0;
@@ -455,11 +542,15 @@ static void *dest_main(void *arg)
             d->ring_bytes -= ev->msg_len;
         }
         d->oldest_ns = sl_mono_ns();
+        if (d->ring_count > 0 && d->runner->n_senders > 1)
+            pthread_cond_signal(&d->not_empty);     /* more for another sender */
         pthread_cond_broadcast(&d->not_full);
         pthread_mutex_unlock(&d->mu);
-        send_batch(d, batch, n, &rng);
+        send_batch(sd, batch, n);
         pthread_mutex_lock(&d->mu);
     }
+    if (d->runner->n_senders > 1)
+        pthread_cond_broadcast(&d->not_empty);      /* let the others see the end */
     pthread_mutex_unlock(&d->mu);
     free(batch);
     return NULL;
@@ -467,28 +558,59 @@ static void *dest_main(void *arg)
 
 int sl_dest_start(sl_dest *d)
 {
+    struct sl_dest_runner *r = d->runner;
     build_dead_letter_routes(d);
     d->opened = true;           /* close() runs even after a failed open() */
-    if (d->plugin->dest->open && d->plugin->dest->open(d) != 0) {
-        sl_error("dest", "destination \"%s\" failed to open", d->name);
-        return -1;
+    for (unsigned i = 0; i < r->n_senders; i++) {
+        sl_sender *sd = &r->senders[i];
+        sd->opened = true;
+        if (d->plugin->dest->open) {
+            current = sd;
+            int rc = d->plugin->dest->open(d);
+            current = NULL;
+            if (rc != 0) {
+                if (r->n_senders > 1)
+                    sl_error("dest", "destination \"%s\" failed to open (sender %u of %u)",
+                             d->name, i + 1, r->n_senders);
+                else
+                    sl_error("dest", "destination \"%s\" failed to open", d->name);
+                return -1;
+            }
+        }
     }
-    if (pthread_create(&d->thread, NULL, dest_main, d) != 0) {
-        sl_error("dest", "destination \"%s\": cannot start its thread: %s", d->name,
-                 strerror(errno));
-        return -1;
+    for (unsigned i = 0; i < r->n_senders; i++) {
+        sl_sender *sd = &r->senders[i];
+        if (pthread_create(&sd->thread, NULL, dest_main, sd) != 0) {
+            sl_error("dest", "destination \"%s\": cannot start its thread: %s", d->name,
+                     strerror(errno));
+            return -1;
+        }
+        sd->thread_started = true;
+        d->thread_started = true;
     }
-    d->thread_started = true;
+    if (r->n_senders > 1)
+        sl_info("dest", "destination \"%s\": %u senders (concurrency)", d->name, r->n_senders);
     return 0;
 }
 
 void sl_dest_join(sl_dest *d)
 {
-    if (d->thread_started)
-        pthread_join(d->thread, NULL);
+    struct sl_dest_runner *r = d->runner;
+    for (unsigned i = 0; i < r->n_senders; i++) {
+        if (r->senders[i].thread_started)
+            pthread_join(r->senders[i].thread, NULL);
+        r->senders[i].thread_started = false;
+    }
     d->thread_started = false;
-    if (d->opened && d->plugin->dest->close)
-        d->plugin->dest->close(d);
+    for (unsigned i = 0; i < r->n_senders; i++) {
+        sl_sender *sd = &r->senders[i];
+        if (d->opened && sd->opened && d->plugin->dest->close) {
+            current = sd;
+            d->plugin->dest->close(d);
+            current = NULL;
+        }
+        sd->opened = false;
+    }
     d->opened = false;
     uint64_t dead = atomic_load(&d->runner->dead_lettered);
     if (dead)
@@ -500,9 +622,12 @@ void sl_dest_destroy(sl_dest *d)
 {
     struct sl_dest_runner *r = d->runner;
     if (r) {
-        sl_buf_free(&r->enc);
-        sl_buf_free(&r->gz);
-        sl_gzip_free(&r->gzip);
+        for (unsigned i = 0; i < r->n_senders; i++) {
+            sl_buf_free(&r->senders[i].enc);
+            sl_buf_free(&r->senders[i].gz);
+            sl_gzip_free(&r->senders[i].gzip);
+        }
+        free(r->senders);
         free(r->dead_letter);
         free(r->label);
         free(r);

@@ -157,6 +157,14 @@ static bool build_component(sl_diags *d, sl_plugin_kind kind, const char *kind_w
     if (kind == SL_PLUGIN_DEST && common && p->gzip_by_default &&
         !(val && val->kind == SL_NODE_MAP && sl_node_get(val, "compression")))
         ((sl_dest_common *)common)->compression = SL_COMP_GZIP;
+    if (kind == SL_PLUGIN_DEST && common && errs == 0 &&
+        ((sl_dest_common *)common)->concurrency > 1 && !p->dest->concurrent) {
+        const sl_node *at = sl_node_get(val, "concurrency");
+        sl_diag_error(d, at ? at : key,
+                      "%s: option \"concurrency\" must be 1 for type %s, which writes batches "
+                      "in order (only http and s3 send several at once)", what, p->name);
+        errs++;
+    }
     if (errs == 0 && p->check)
         p->check(*cfg_out, val, what, d);
     free(what);

@@ -41,6 +41,7 @@ typedef struct {
     int64_t retry_initial_ns;
     int64_t retry_max_ns;
     int64_t retry_max_elapsed_ns;   /* 0: retry for ever */
+    int64_t concurrency;        /* batches in flight at once (sender threads) */
 } sl_dest_common;
 
 typedef struct {

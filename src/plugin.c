@@ -8,7 +8,14 @@
 
 extern const sl_plugin sl_source_stdin;
 extern const sl_plugin sl_source_file;
+extern const sl_plugin sl_source_socket;
+extern const sl_plugin sl_source_syslog;
 extern const sl_plugin sl_handler_set;
+extern const sl_plugin sl_handler_parse_json;
+extern const sl_plugin sl_handler_parse_kv;
+extern const sl_plugin sl_handler_parse_nginx;
+extern const sl_plugin sl_handler_parse_regex;
+extern const sl_plugin sl_handler_parse_syslog;
 extern const sl_plugin sl_dest_stdout;
 extern const sl_plugin sl_dest_file;
 extern const sl_plugin sl_dest_s3;
@@ -16,7 +23,14 @@ extern const sl_plugin sl_dest_http;
 
 static const sl_plugin *const plugins[] = {
     &sl_source_file,
+    &sl_source_socket,
     &sl_source_stdin,
+    &sl_source_syslog,
+    &sl_handler_parse_json,
+    &sl_handler_parse_kv,
+    &sl_handler_parse_nginx,
+    &sl_handler_parse_regex,
+    &sl_handler_parse_syslog,
     &sl_handler_set,
     &sl_dest_file,
     &sl_dest_http,
@@ -63,6 +77,9 @@ static const sl_option dest_common_options[] = {
     {"retry.max_elapsed", SL_OPT_DURATION, "0", 0, 0, 31LL * 86400000000000LL, NULL,
      DC(retry_max_elapsed_ns),
      "Give a batch up after retrying it this long (dead-letter or drop it); 0: retry for ever."},
+    {"concurrency", SL_OPT_INT, "1", 0, 1, 64, NULL, DC(concurrency),
+     "Batches in flight at once (http, s3: one sender thread and connection each, in any "
+     "order); memory: the buffer plus this many batches. Files and stdout: 1 (ordered)."},
     SL_OPT_END,
 };
 

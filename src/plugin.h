@@ -65,8 +65,9 @@ void sl_handler_fail(sl_handler_ctx *hc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* ---- destinations --------------------------------------------------------
- * Each destination runs on its own thread. The runtime batches events for
- * it (batch.*) and calls send(); OK means the batch is committed (written
+ * Each destination runs on its own thread (`concurrency` threads for
+ * plugins that set `concurrent`). The runtime batches events for it
+ * (batch.*) and calls send(); OK means the batch is committed (written
  * and flushed, a 2xx, an upload completed) and its events are released,
  * firing acks. RETRY means try the same batch again later (with backoff);
  * FAIL means it can never be delivered: the events are marked failed. */
@@ -77,9 +78,24 @@ typedef struct {
     sl_send_result (*send)(sl_dest *d, sl_event *const *evs, size_t n);
     void (*close)(sl_dest *d);          /* after the last send; also after a
                                            failed open, to free what it set up */
+    /* Optional: reopen outputs at their configured paths (SIGUSR1, after
+     * logrotate renamed them). Called on the sending thread, between
+     * batches (never during a send), before the first send after the
+     * signal. */
+    void (*reopen)(sl_dest *d);
     /* Destinations cheap to write small batches to (files) write as soon as
      * their input goes idle instead of waiting out batch.max_age. */
     bool write_when_idle;
+    /* The destination supports `concurrency` > 1: the runner starts that
+     * many sender threads, each taking batches from the same buffer, and
+     * calls open() and close() once per sender (on the starting and the
+     * joining thread, sender by sender). Each sender has its own state:
+     * such a plugin stores it with sl_dest_set_state() in open() and reads
+     * it with sl_dest_state() in send() and close() (src/dest.h), never
+     * through d->state. sl_dest_sender() tells which sender (0..n-1) is
+     * calling. Without this flag, `concurrency` above 1 is a config error
+     * and there is one sender (ordered writes). */
+    bool concurrent;
 } sl_dest_ops;
 
 /* ---- the descriptor ------------------------------------------------------ */

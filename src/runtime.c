@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dest.h"
 #include "log.h"
 #include "util/xalloc.h"
 
@@ -191,6 +192,13 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         sl_warn(RT, "SIGHUP: configuration reload is not implemented yet; "
                     "restart sluice to apply a new configuration");
         break;
+    case SIGUSR1:
+        /* Reopen output files (logrotate): each destination's thread does
+         * it before its next batch; this thread never touches their fds. */
+        sl_info(RT, "SIGUSR1: reopening output files before the next batch");
+        for (size_t i = 0; i < rt->n_dests; i++)
+            sl_dest_request_reopen(&rt->dests[i]);
+        break;
     }
 }
 
@@ -305,8 +313,8 @@ int sl_runtime_run(sl_runtime *rt)
 {
     int rc = SL_EXIT_OK;
     signal(SIGPIPE, SIG_IGN);
-    static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
-    for (int i = 0; i < 3; i++) {
+    static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+    for (int i = 0; i < 4; i++) {
         rt->sig_ev[i] = evsignal_new(rt->base, sigs[i], signal_cb, rt);
         event_add(rt->sig_ev[i], NULL);
     }
@@ -397,7 +405,7 @@ void sl_runtime_free(sl_runtime *rt)
     }
     for (size_t i = 0; i < rt->n_dests; i++)
         sl_dest_destroy(&rt->dests[i]);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (rt->sig_ev[i])
             event_free(rt->sig_ev[i]);
     if (rt->timeout_ev)

@@ -90,7 +90,7 @@ struct sl_runtime {
     struct event *wake_ev;      /* resume paused sources (any thread) */
     struct event *check_ev;     /* re-check whether we are done (any thread) */
     struct event *timeout_ev;   /* shutdown_timeout expired */
-    struct event *sig_ev[3];
+    struct event *sig_ev[4];   /* TERM, INT, HUP, USR1 */
     bool draining;
     bool stopping_sources;
     int exit_code;

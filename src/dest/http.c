@@ -7,9 +7,10 @@
  * handle per destination, used only by that thread. libcurl keeps the
  * connection open between requests (keep-alive), so batches after the first
  * reuse it, and it reads the usual proxy variables (http_proxy,
- * https_proxy, no_proxy, ...) by itself. One request is in flight per
- * destination; more (`concurrency`) would take the multi interface and is
- * left for later.
+ * https_proxy, no_proxy, ...) by itself. With `concurrency: N` the runner
+ * runs N sender threads, each opening its own state here (its own easy
+ * handle and connection), so N requests are in flight at once; the
+ * startup messages are logged by sender 0 only.
  *
  * Results: a 2xx is OK. Connection errors, timeouts, 408, 429 and 5xx are
  * RETRY (with the server's Retry-After passed to the runner). Any other
@@ -249,7 +250,8 @@ static int http_open(sl_dest *d)
 {
     const http_cfg *cfg = d->cfg;
     http_state *st = sl_calloc(1, sizeof *st);
-    d->state = st;
+    sl_dest_set_state(d, st);
+    bool first = sl_dest_sender(d) == 0;    /* log startup notes once */
     st->log_url = url_for_log(cfg->url);
     st->method = methods[cfg->method];
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -318,18 +320,19 @@ static int http_open(sl_dest *d)
     if (!cfg->tls_verify) {
         SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
         SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
-        if (has_scheme(cfg->url, "https://"))
+        if (first && has_scheme(cfg->url, "https://"))
             sl_warn("http", "destination \"%s\": tls.verify is false: THE SERVER'S CERTIFICATE "
                             "IS NOT CHECKED, so anyone on the path to %s can read and change "
                             "what sluice sends. Use tls.ca_file for a private CA instead.",
                     d->name, st->log_url);
     }
-    if (cfg->auth_type != AUTH_NONE && has_scheme(cfg->url, "http://"))
+    if (first && cfg->auth_type != AUTH_NONE && has_scheme(cfg->url, "http://"))
         sl_warn("http", "destination \"%s\": credentials (auth.type %s) are sent to %s without "
                         "TLS", d->name, auth_types[cfg->auth_type], st->log_url);
-    sl_info("http", "destination \"%s\": %s %s (%s%s)", d->name, st->method, st->log_url,
-            sl_encoding_content_type(d->common->encoding),
-            d->common->compression == SL_COMP_GZIP ? ", gzip" : "");
+    if (first)
+        sl_info("http", "destination \"%s\": %s %s (%s%s)", d->name, st->method, st->log_url,
+                sl_encoding_content_type(d->common->encoding),
+                d->common->compression == SL_COMP_GZIP ? ", gzip" : "");
     return 0;
 
 setopt_failed:
@@ -340,7 +343,7 @@ setopt_failed:
 
 static sl_send_result http_send(sl_dest *d, sl_event *const *evs, size_t n)
 {
-    http_state *st = d->state;
+    http_state *st = sl_dest_state(d);
     const sl_buf *body = sl_dest_body(d, evs, n);
     CURL *h = st->curl;
     sl_buf_reset(&st->resp);
@@ -380,7 +383,7 @@ static sl_send_result http_send(sl_dest *d, sl_event *const *evs, size_t n)
 
 static void http_close(sl_dest *d)
 {
-    http_state *st = d->state;
+    http_state *st = sl_dest_state(d);
     if (!st)
         return;
     if (st->curl)
@@ -391,7 +394,7 @@ static void http_close(sl_dest *d)
     sl_buf_free(&st->resp);
     free(st->log_url);
     free(st);
-    d->state = NULL;
+    sl_dest_set_state(d, NULL);
 }
 
 static const sl_dest_ops http_ops = {
@@ -399,6 +402,7 @@ static const sl_dest_ops http_ops = {
     .send = http_send,
     .close = http_close,
     .write_when_idle = false,
+    .concurrent = true,         /* one easy handle per sender */
 };
 
 const sl_plugin sl_dest_http = {

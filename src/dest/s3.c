@@ -14,6 +14,10 @@
  * FAIL (dead letter or dropped). When a batch has several objects and one
  * fails, the ones already stored are not uploaded again on the retry.
  *
+ * With `concurrency: N`, each of the runner's N senders opens its own
+ * state here (client, connection, credential provider, batch bookkeeping),
+ * so N uploads are in flight at once; startup notes are logged once.
+ *
  * Requests go through s3_request.c (signing, curl), credentials through
  * aws_credentials.c (config, environment, shared file, IMDSv2). */
 #include <curl/curl.h>
@@ -160,7 +164,8 @@ static int s3_open(sl_dest *d)
 {
     const s3_cfg *cfg = d->cfg;
     s3_state *st = sl_calloc(1, sizeof *st);
-    d->state = st;
+    sl_dest_set_state(d, st);
+    bool first = sl_dest_sender(d) == 0;    /* log startup notes once */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         sl_error(S3, "destination \"%s\": cannot initialise libcurl", d->name);
         return -1;
@@ -179,18 +184,19 @@ static int s3_open(sl_dest *d)
     st->client.creds = sl_aws_provider_new(cfg->access_key_id, cfg->secret_access_key,
                                            cfg->session_token, cfg->profile);
     st->key = sl_name_template_new(cfg->key, SL_NAME_OBJECT_KEY);
-    if (!cfg->tls_verify)
+    if (first && !cfg->tls_verify)
         sl_warn(S3, "destination \"%s\": tls.verify is false: THE ENDPOINT'S CERTIFICATE IS NOT "
                     "CHECKED; anyone on the path can read and change the uploads",
                 d->name);
     bool gz = d->common->compression == SL_COMP_GZIP;
     size_t kl = strlen(cfg->key);
-    if (gz != (kl > 3 && strcmp(cfg->key + kl - 3, ".gz") == 0))
+    if (first && gz != (kl > 3 && strcmp(cfg->key + kl - 3, ".gz") == 0))
         sl_warn(S3, "destination \"%s\": objects are %s but the key %s end in .gz", d->name,
                 gz ? "gzip-compressed" : "not compressed", gz ? "does not" : "does");
-    sl_info(S3, "destination \"%s\": s3://%s/%s via %s://%s (%s style%s)", d->name, cfg->bucket,
-            cfg->key, st->client.scheme, st->client.endpoint_host,
-            cfg->path_style ? "path" : "virtual-host", gz ? ", gzip" : "");
+    if (first)
+        sl_info(S3, "destination \"%s\": s3://%s/%s via %s://%s (%s style%s)", d->name,
+                cfg->bucket, cfg->key, st->client.scheme, st->client.endpoint_host,
+                cfg->path_style ? "path" : "virtual-host", gz ? ", gzip" : "");
     return 0;
 }
 
@@ -363,7 +369,7 @@ static int upload(sl_dest *d, s3_state *st, const char *key, const sl_buf *body)
 
 static sl_send_result s3_send(sl_dest *d, sl_event *const *evs, size_t n)
 {
-    s3_state *st = d->state;
+    s3_state *st = sl_dest_state(d);
     if (n == 0)
         return SL_SEND_OK;
     if (!sl_name_template_has_fields(st->key)) {
@@ -445,12 +451,16 @@ static sl_send_result s3_send(sl_dest *d, sl_event *const *evs, size_t n)
 
 static void s3_close(sl_dest *d)
 {
-    s3_state *st = d->state;
+    s3_state *st = sl_dest_state(d);
     if (!st)
         return;
-    if (st->uploads)
-        sl_info(S3, "destination \"%s\": %lld objects stored (%lld multipart parts)", d->name,
-                (long long)st->uploads, (long long)st->parts);
+    if (st->uploads) {
+        char who[32] = "";
+        if (d->common->concurrency > 1)
+            snprintf(who, sizeof who, " sender %u", sl_dest_sender(d) + 1);
+        sl_info(S3, "destination \"%s\"%s: %lld objects stored (%lld multipart parts)", d->name,
+                who, (long long)st->uploads, (long long)st->parts);
+    }
     sl_aws_provider_free(st->client.creds);
     sl_s3_client_free(&st->client);
     sl_name_template_free(st->key);
@@ -463,7 +473,7 @@ static void s3_close(sl_dest *d)
     if (st->global_init)
         curl_global_cleanup();
     free(st);
-    d->state = NULL;
+    sl_dest_set_state(d, NULL);
 }
 
 static const sl_dest_ops s3_ops = {
@@ -471,6 +481,7 @@ static const sl_dest_ops s3_ops = {
     .send = s3_send,
     .close = s3_close,
     .write_when_idle = false,
+    .concurrent = true,         /* one client per sender */
 };
 
 const sl_plugin sl_dest_s3 = {

@@ -7,7 +7,9 @@
 # dead-letter file with an `error` annotation; with and without gzip. An
 # unreachable port is retried, logged clearly and given up after
 # retry.max_elapsed. An endpoint that is down for a while and comes back
-# loses nothing, and memory stays bounded meanwhile.
+# loses nothing, and memory stays bounded meanwhile. With concurrency: 4,
+# four requests are in flight at once (the sink holds each a while) and
+# every line still arrives exactly once.
 . "$(dirname "$0")/lib.sh"
 
 # Never send 127.0.0.1 traffic to a proxy from the environment.
@@ -209,6 +211,44 @@ check "down: SIGTERM exits 0" [ "$SLUICE_RC" -eq 0 ]
 check "down: every line exactly once" cmp -s <(seq_numbers "$T/big.log") <(seq_numbers "$T/down/out")
 check "down: delivery after the outage is logged" grep -q 'destination "web": delivered after [0-9]* retries' "$T/sluice.log"
 
+# ---- concurrency: 4 requests in flight, every line once ------------------------
+# The sink holds every request 300ms, so 4 senders show as 4 requests held at
+# once. One batch is answered 503 (retried by its sender), one 400 (its
+# sender dead-letters it) while the others go on.
+start_sink "$T/conc" --delay-ms 300 --script 200,503,200,400 --then 200
+cat >"$T/conc/c.yaml" <<YAML
+service: { workers: 2, state_dir: "$T/conc/state" }
+sources:
+  in: { type: file, paths: ["$T/in.log"] }
+destinations:
+  web:
+    type: http
+    url: "http://127.0.0.1:$SINK_PORT/conc"
+    compression: gzip
+    concurrency: 4
+    batch: { max_events: 100, max_age: 50ms }
+    retry: { initial: 50ms, max: 200ms }
+  dlq: { type: file, path: "$T/conc/dead.ndjson" }
+pipelines:
+  p: { from: [in], to: [web], dead_letter: dlq }
+YAML
+timeout 120 "$SLUICE" -c "$T/conc/c.yaml" --once >/dev/null 2>"$T/conc/sluice.log"
+rc=$?
+stop_sink
+check "concurrency: --once exits 0" [ "$rc" -eq 0 ]
+check "concurrency: 4 senders started" grep -q 'destination "web": 4 senders (concurrency)' "$T/conc/sluice.log"
+check "concurrency: the sink saw 4 requests in flight at once" \
+    grep -q 'max concurrent requests 4' "$T/conc/sink.log"
+check "concurrency: never more than 4 in flight" \
+    [ -z "$(grep 'max concurrent requests \([5-9]\|[1-9][0-9]\)' "$T/conc/sink.log")" ]
+cat <(seq_numbers "$T/conc/out") <(seq_numbers "$T/conc/dead.ndjson") | LC_ALL=C sort >"$T/conc/got.seqs"
+check "concurrency: every line exactly once (2xx or dead letter)" cmp -s "$T/all.seqs" "$T/conc/got.seqs"
+check "concurrency: the 400 batch (100 events) was dead-lettered" \
+    [ "$(lines_in "$T/conc/dead.ndjson")" -eq 100 ]
+check "concurrency: the 503 was retried" grep -q 'HTTP 503 from POST .*; retry 1 in' "$T/conc/sluice.log"
+check "concurrency: one connection per sender" \
+    [ "$(grep -c accepted "$T/conc/sink.log")" -le 5 ]
+
 # ---- config checks: the option table, and secrets never echoed ----------------
 cat >"$T/bad.yaml" <<'YAML'
 service: { state_dir: /tmp }
@@ -218,8 +258,10 @@ destinations:
   a: { type: http, url: "ftp://example.com/", auth: { type: basic, user: u } }
   b: { type: http, url: "http://x/", auth: { type: bearer, token: [secret-token-in-a-list] } }
   c: { type: http, url: "http://x/", headers: { Content-Encoding: br, "bad name": v } }
+  f: { type: file, path: /tmp/x, concurrency: 2 }
+  h: { type: http, url: "http://x/", concurrency: 65 }
 pipelines:
-  p: { from: [in], to: [a, b, c] }
+  p: { from: [in], to: [a, b, c, f, h] }
 YAML
 out=$("$SLUICE" --check -c "$T/bad.yaml" 2>&1)
 rc=$?
@@ -228,7 +270,9 @@ for want in 'destination "a": option "url" must be an http:// or https:// URL' \
             'destination "a": auth.type basic needs auth.user and auth.password' \
             'destination "b": option "auth.token" must be a string' \
             'destination "c": header "Content-Encoding" is set by sluice' \
-            'destination "c": "bad name" is not a valid HTTP header name'; do
+            'destination "c": "bad name" is not a valid HTTP header name' \
+            'destination "f": option "concurrency" must be 1 for type file' \
+            'destination "h": option "concurrency"'; do
     check "--check: $want" grep -qF -- "$want" <<<"$out"
 done
 check "--check: a secret's value is never printed" [ -z "$(grep secret-token <<<"$out")" ]

@@ -2,7 +2,7 @@
  * tests. It answers requests, in the order they complete, by a script:
  *
  *   http_sink [--port N] [--port-file FILE] [--script A,B,...] [--then A]
- *             [--out FILE] [--rejected FILE] [--max-body BYTES]
+ *             [--out FILE] [--rejected FILE] [--max-body BYTES] [--delay-ms MS]
  *
  * Each action A is one of
  *   NNN                    answer with that status (e.g. 200, 400, 503)
@@ -11,6 +11,12 @@
  *   reset                  close with a TCP RST (SO_LINGER 0)
  *   drop                   close without a response (FIN)
  * After the script, every request gets --then (default 200).
+ *
+ * --delay-ms MS holds every complete request MS milliseconds before it is
+ * answered (its action taken), other connections being served meanwhile;
+ * whenever the number of requests held at once reaches a new high it logs
+ * "http_sink: max concurrent requests N" (and the final high when it
+ * stops), which shows how many requests a client has in flight.
  *
  * A body sent with Content-Encoding: gzip is gunzipped. Every body answered
  * with a 2xx is appended to --out, every body answered with another 4xx
@@ -36,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -57,6 +64,9 @@ typedef struct {
     size_t len, cap;
     bool hung;                  /* answered "hang": discard until the peer closes */
     bool continued;             /* sent 100 Continue for the current request */
+    bool waiting;               /* --delay-ms: a complete request held until `due` */
+    bool delay_done;            /* ... and now to be answered */
+    int64_t due;                /* monotonic ms */
 } conn;
 
 static volatile sig_atomic_t stop;
@@ -66,6 +76,16 @@ static action then = {ACT_STATUS, 200, -1};
 static int out_fd = -1, rejected_fd = -1;
 static size_t max_body = 64u << 20;
 static unsigned long requests;
+static long delay_ms;
+static conn conns[MAX_CONNS];
+static int max_concurrent;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void on_signal(int sig)
 {
@@ -265,7 +285,7 @@ static const char *header(const char *p, const char *end, const char *name, size
 /* Handle every complete request in c's buffer. False: the connection is gone. */
 static bool serve(conn *c)
 {
-    while (!c->hung) {
+    while (!c->hung && !c->waiting) {
         char *eoh = c->len >= 4 ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
         if (!eoh) {
             if (c->len > MAX_HEAD) {
@@ -303,6 +323,20 @@ static bool serve(conn *c)
         }
         if (c->len < head_len + body_len)
             return true;                /* the body is still coming */
+        if (delay_ms > 0 && !c->delay_done) {
+            /* Hold it; the main loop calls serve() again when it is due. */
+            c->waiting = true;
+            c->due = now_ms() + delay_ms;
+            int held = 0;
+            for (int i = 0; i < MAX_CONNS; i++)
+                held += conns[i].fd >= 0 && conns[i].waiting;
+            if (held > max_concurrent) {
+                max_concurrent = held;
+                fprintf(stderr, "http_sink: max concurrent requests %d\n", max_concurrent);
+            }
+            return true;
+        }
+        c->delay_done = false;
         bool gz = (v = header(c->buf, eoh + 2, "Content-Encoding", &vn)) != NULL && vn == 4 &&
                   strncasecmp(v, "gzip", 4) == 0;
         const char *line_end = memchr(c->buf, '\r', head_len);
@@ -387,6 +421,7 @@ int main(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"rejected", required_argument, NULL, 'r'},
         {"max-body", required_argument, NULL, 'm'},
+        {"delay-ms", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     int o;
@@ -404,9 +439,11 @@ int main(int argc, char **argv)
         case 'o': out_fd = open_append(optarg); break;
         case 'r': rejected_fd = open_append(optarg); break;
         case 'm': max_body = strtoull(optarg, NULL, 10); break;
+        case 'd': delay_ms = atol(optarg); break;
         default:
             fprintf(stderr, "usage: http_sink [--port N] [--port-file F] [--script A,B,...] "
-                            "[--then A] [--out F] [--rejected F] [--max-body BYTES]\n");
+                            "[--then A] [--out F] [--rejected F] [--max-body BYTES] "
+                            "[--delay-ms MS]\n");
             return 2;
         }
     }
@@ -445,7 +482,6 @@ int main(int argc, char **argv)
             die(port_file);
     }
 
-    conn conns[MAX_CONNS];
     for (int i = 0; i < MAX_CONNS; i++)
         conns[i].fd = -1;
     int next_id = 0;
@@ -461,15 +497,35 @@ int main(int argc, char **argv)
                 map[n++] = i;
             }
         }
-        if (poll(pfd, n, -1) < 0) {
+        int timeout = -1;
+        int64_t now = now_ms();
+        for (int i = 0; i < MAX_CONNS; i++) {
+            if (conns[i].fd >= 0 && conns[i].waiting) {
+                int left = conns[i].due > now ? (int)(conns[i].due - now) : 0;
+                if (timeout < 0 || left < timeout)
+                    timeout = left;
+            }
+        }
+        if (poll(pfd, n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             die("poll");
+        }
+        now = now_ms();
+        for (int i = 0; i < MAX_CONNS; i++) {
+            conn *c = &conns[i];
+            if (c->fd >= 0 && c->waiting && c->due <= now) {
+                c->waiting = false;
+                c->delay_done = true;
+                serve(c);
+            }
         }
         for (nfds_t k = 1; k < n; k++) {
             if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             conn *c = &conns[map[k]];
+            if (c->fd < 0)
+                continue;               /* closed above while answering a held request */
             if (c->cap - c->len < 65536) {
                 c->cap = c->cap ? c->cap * 2 : 131072;
                 c->buf = realloc(c->buf, c->cap);
@@ -487,7 +543,8 @@ int main(int argc, char **argv)
             if (c->hung)
                 continue;               /* discard */
             c->len += (size_t)r;
-            serve(c);
+            if (!c->waiting)
+                serve(c);
         }
         if (pfd[0].revents & POLLIN) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -512,6 +569,8 @@ int main(int argc, char **argv)
         if (conns[i].fd >= 0)
             close_conn(&conns[i], false);
     close(lfd);
+    if (delay_ms > 0)
+        fprintf(stderr, "http_sink: max concurrent requests %d (final)\n", max_concurrent);
     fprintf(stderr, "http_sink: stopped after %lu requests\n", requests);
     return 0;
 }
