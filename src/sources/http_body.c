@@ -1,0 +1,240 @@
+/* http_body.c: see http_body.h. */
+#include "sources/http_body.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+sl_http_format sl_http_body_format(sl_http_format cfg, const char *ct)
+{
+    if (cfg != SL_HTTP_FMT_AUTO)
+        return cfg;
+    if (!ct)
+        return SL_HTTP_FMT_LINES;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    if ((n == 20 && !strncasecmp(ct, "application/x-ndjson", n)) ||
+        (n == 18 && !strncasecmp(ct, "application/ndjson", n)) ||
+        (n == 17 && !strncasecmp(ct, "application/jsonl", n)) ||
+        (n == 19 && !strncasecmp(ct, "application/x-jsonl", n)))
+        return SL_HTTP_FMT_NDJSON;
+    if (n == 16 && !strncasecmp(ct, "application/json", n))
+        return SL_HTTP_FMT_JSON_ARRAY;
+    return SL_HTTP_FMT_LINES;
+}
+
+int sl_http_body_gunzip(const char *in, size_t n, size_t max, char **out,
+                        size_t *out_len, const char **why)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        *why = "cannot start inflate";
+        return SL_HTTP_GZ_BAD;
+    }
+    size_t cap = n * 4 + 1024;
+    if (cap > max + 1)
+        cap = max + 1;
+    char *buf = malloc(cap ? cap : 1);
+    if (!buf) {
+        inflateEnd(&zs);
+        *why = "out of memory";
+        return SL_HTTP_GZ_BAD;
+    }
+    size_t len = 0;
+    int rc = Z_OK;
+    const unsigned char *ip = (const unsigned char *)in;
+    size_t left = n;
+    for (;;) {
+        if (zs.avail_in == 0 && left) {
+            uInt take = left > 1u << 30 ? 1u << 30 : (uInt)left;
+            zs.next_in = (unsigned char *)(uintptr_t)ip;
+            zs.avail_in = take;
+            ip += take;
+            left -= take;
+        }
+        if (len == cap) {
+            if (cap > max) {
+                rc = Z_BUF_ERROR;
+                break;
+            }
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                inflateEnd(&zs);
+                *why = "out of memory";
+                return SL_HTTP_GZ_BAD;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t room = cap - len;
+        if (room > 1u << 30)
+            room = 1u << 30;
+        zs.next_out = (unsigned char *)buf + len;
+        zs.avail_out = (uInt)room;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        len += room - zs.avail_out;
+        if (len > max) {
+            free(buf);
+            inflateEnd(&zs);
+            return SL_HTTP_GZ_TOO_BIG;
+        }
+        if (rc == Z_STREAM_END) {
+            /* concatenated gzip members: keep going */
+            if (zs.avail_in == 0 && left == 0)
+                break;
+            if (inflateReset(&zs) != Z_OK)
+                break;
+            continue;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            break;
+        if (rc == Z_BUF_ERROR && zs.avail_in == 0 && left == 0) {
+            rc = Z_DATA_ERROR; /* truncated stream */
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        *why = "invalid gzip data";
+        return SL_HTTP_GZ_BAD;
+    }
+    *out = buf;
+    *out_len = len;
+    return SL_HTTP_GZ_OK;
+}
+
+static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v);
+
+static void fill_map(sl_chunk *c, sl_fields *f, json_t *obj)
+{
+    void *iter = json_object_iter(obj);
+    while (iter) {
+        set_json(c, f, json_object_iter_key(iter), json_object_iter_key_len(iter),
+                 json_object_iter_value(iter));
+        iter = json_object_iter_next(obj, iter);
+    }
+}
+
+/* The same mapping as the socket source's `decode: json`. */
+static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v)
+{
+    char *name = sl_arena_strndup(&c->arena, key, klen);
+    sl_value *out = sl_fields_set(c, f, name, klen);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        out->type = SL_VAL_MAP;
+        out->u.map = sl_fields_new_map(c);
+        fill_map(c, out->u.map, v);
+        break;
+    case JSON_STRING:
+        out->type = SL_VAL_STRING;
+        out->u.s.n = json_string_length(v);
+        out->u.s.p = sl_arena_strndup(&c->arena, json_string_value(v), out->u.s.n);
+        break;
+    case JSON_INTEGER:
+        out->type = SL_VAL_INT;
+        out->u.i = (int64_t)json_integer_value(v);
+        break;
+    case JSON_REAL:
+        out->type = SL_VAL_FLOAT;
+        out->u.f = json_real_value(v);
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        out->type = SL_VAL_BOOL;
+        out->u.b = json_is_true(v);
+        break;
+    case JSON_ARRAY: {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        out->type = SL_VAL_STRING;
+        out->u.s.n = s ? strlen(s) : 0;
+        out->u.s.p = sl_arena_strndup(&c->arena, s ? s : "", out->u.s.n);
+        free(s);
+        break;
+    }
+    case JSON_NULL:
+    default:
+        out->type = SL_VAL_NULL;
+        break;
+    }
+}
+
+static bool decode_lines(sl_chunk *c, bool json, int64_t now_ns, const char **why)
+{
+    const char *p = c->data, *end = c->data + c->data_len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t n = (size_t)(le - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n) {
+            sl_event *ev = sl_chunk_add_event(c, p, n, now_ns);
+            if (json) {
+                json_error_t jerr;
+                json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+                if (!root || !json_is_object(root)) {
+                    json_decref(root);
+                    *why = root ? "an NDJSON line is not a JSON object"
+                                : "an NDJSON line is not valid JSON";
+                    return false;
+                }
+                fill_map(c, &ev->fields, root);
+                json_decref(root);
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return true;
+}
+
+static bool decode_array(sl_chunk *c, int64_t now_ns, const char **why)
+{
+    if (c->data_len == 0)
+        return true;
+    json_error_t jerr;
+    json_t *root = json_loadb(c->data, c->data_len, JSON_ALLOW_NUL, &jerr);
+    if (!root || !json_is_array(root)) {
+        json_decref(root);
+        *why = root ? "the body is not a JSON array" : "the body is not valid JSON";
+        return false;
+    }
+    size_t i;
+    json_t *el;
+    json_array_foreach(root, i, el) {
+        if (!json_is_object(el)) {
+            json_decref(root);
+            *why = "a JSON array element is not an object";
+            return false;
+        }
+        char *s = json_dumps(el, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        size_t n = s ? strlen(s) : 0;
+        char *msg = sl_arena_strndup(&c->arena, s ? s : "", n);
+        free(s);
+        sl_event *ev = sl_chunk_add_event(c, msg, n, now_ns);
+        fill_map(c, &ev->fields, el);
+    }
+    json_decref(root);
+    return true;
+}
+
+bool sl_http_body_decode(sl_chunk *c, sl_http_format fmt, int64_t now_ns, const char **why)
+{
+    switch (fmt) {
+    case SL_HTTP_FMT_NDJSON:
+        return decode_lines(c, true, now_ns, why);
+    case SL_HTTP_FMT_JSON_ARRAY:
+        return decode_array(c, now_ns, why);
+    case SL_HTTP_FMT_LINES:
+    case SL_HTTP_FMT_AUTO:
+    default:
+        return decode_lines(c, false, now_ns, why);
+    }
+}
