@@ -6,7 +6,7 @@ set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libc6-dev libevent-dev libyaml-dev zlib1g-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libjansson-dev"
-test_pkgs="$build_pkgs check clang valgrind procps groff-base logrotate nodejs curl bsdutils jq"
+test_pkgs="$build_pkgs check clang valgrind procps groff-base logrotate nodejs curl bsdutils jq systemd"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;

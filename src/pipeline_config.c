@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -25,6 +26,9 @@ static const sl_option service_options[] = {
      "Most events waiting between sources and workers."},
     {"queue.max_bytes", SL_OPT_SIZE, "8MiB", 0, 4096, 1LL << 40, NULL, SVC(queue_max_bytes),
      "Most bytes waiting between sources and workers."},
+    {"admin.listen", SL_OPT_STRING, NULL, 0, 0, 0, NULL, SVC(admin_listen),
+     "HOST:PORT ([ADDRESS]:PORT for IPv6) of the admin HTTP endpoint (GET /health, "
+     "GET /metrics in Prometheus format), e.g. 127.0.0.1:2020; off when not set."},
     SL_OPT_END,
 };
 
@@ -432,6 +436,18 @@ sl_config *sl_config_build(sl_doc *doc, sl_diags *d)
                       sl_node_kind_name(svc));
     else
         sl_options_apply(&set, 1, svc, root, "service", NULL, d);
+    if (c->service.admin_listen && *c->service.admin_listen) {
+        char *host;
+        uint16_t port;
+        const char *why;
+        if (sl_admin_parse_listen(c->service.admin_listen, &host, &port, &why) == 0) {
+            free(host);
+        } else {
+            const sl_node *at = sl_node_get(sl_node_get(svc, "admin"), "listen");
+            sl_diag_error(d, at ? at : svc, "service: admin.listen \"%s\": %s",
+                          c->service.admin_listen, why);
+        }
+    }
 
     /* Sources and destinations first: pipelines refer to them. */
     static const char *const order[] = {"sources", "destinations", "pipelines"};

@@ -18,6 +18,7 @@ typedef struct {
     uint64_t memory_limit;      /* bytes of events held in memory at once */
     int64_t queue_max_events;
     uint64_t queue_max_bytes;
+    char *admin_listen;         /* HOST:PORT of the admin endpoint, NULL: off */
 } sl_service_cfg;
 
 /* Index order of the `encoding` and `compression` choices (src/plugin.c). */

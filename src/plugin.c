@@ -10,7 +10,16 @@ extern const sl_plugin sl_source_stdin;
 extern const sl_plugin sl_source_file;
 extern const sl_plugin sl_source_socket;
 extern const sl_plugin sl_source_syslog;
+extern const sl_plugin sl_source_http;
 extern const sl_plugin sl_handler_set;
+extern const sl_plugin sl_handler_timestamp;
+extern const sl_plugin sl_handler_copy;
+extern const sl_plugin sl_handler_filter;
+extern const sl_plugin sl_handler_keep;
+extern const sl_plugin sl_handler_lowercase;
+extern const sl_plugin sl_handler_remove;
+extern const sl_plugin sl_handler_rename;
+extern const sl_plugin sl_handler_truncate;
 extern const sl_plugin sl_handler_parse_json;
 extern const sl_plugin sl_handler_parse_kv;
 extern const sl_plugin sl_handler_parse_nginx;
@@ -23,15 +32,24 @@ extern const sl_plugin sl_dest_http;
 
 static const sl_plugin *const plugins[] = {
     &sl_source_file,
+    &sl_source_http,
     &sl_source_socket,
     &sl_source_stdin,
     &sl_source_syslog,
+    &sl_handler_copy,
+    &sl_handler_filter,
+    &sl_handler_keep,
+    &sl_handler_lowercase,
     &sl_handler_parse_json,
     &sl_handler_parse_kv,
     &sl_handler_parse_nginx,
     &sl_handler_parse_regex,
     &sl_handler_parse_syslog,
+    &sl_handler_remove,
+    &sl_handler_rename,
     &sl_handler_set,
+    &sl_handler_timestamp,
+    &sl_handler_truncate,
     &sl_dest_file,
     &sl_dest_http,
     &sl_dest_s3,

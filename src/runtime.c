@@ -12,8 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "dest.h"
 #include "log.h"
+#include "sd_notify.h"
+#include "util/clock.h"
+#include "util/units.h"
 #include "util/xalloc.h"
 
 #define RT "runtime"
@@ -158,6 +162,91 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
     _exit(SL_EXIT_OK);
 }
 
+/* ---- operations: systemd notify (src/sd_notify.c) ------------------------ */
+
+#define STATUS_INTERVAL_S 2
+
+/* One line for `systemctl status`: rates since the last one, and what is
+ * held in memory. */
+static void send_status(sl_runtime *rt)
+{
+    uint64_t in = 0, out = 0, buffered = 0;
+    for (size_t i = 0; i < rt->n_sources; i++)
+        in += atomic_load_explicit(&rt->sources[i].events_in, memory_order_relaxed);
+    for (size_t i = 0; i < rt->n_dests; i++) {
+        sl_dest *d = &rt->dests[i];
+        out += atomic_load_explicit(&d->events_out, memory_order_relaxed);
+        pthread_mutex_lock(&d->mu);
+        buffered += d->ring_count;
+        pthread_mutex_unlock(&d->mu);
+    }
+    size_t qev, qby;
+    sl_queue_stats(&rt->queue, &qev, &qby);
+    int64_t now = sl_mono_ns();
+    double secs = rt->status_ns ? (double)(now - rt->status_ns) / 1e9 : 0;
+    double rin = secs > 0 ? (double)(in - rt->status_in) / secs : 0;
+    double rout = secs > 0 ? (double)(out - rt->status_out) / secs : 0;
+    rt->status_in = in;
+    rt->status_out = out;
+    rt->status_ns = now;
+    char mem[32];
+    sl_format_size(atomic_load(&rt->live_bytes), mem, sizeof mem);
+    sl_notifyf("STATUS=%s%.0f events/s in, %.0f events/s out; %llu events queued, "
+               "%llu in destination buffers, %s in memory",
+               rt->draining ? "draining: " : "", rin, rout, (unsigned long long)qev,
+               (unsigned long long)buffered, mem);
+}
+
+static void status_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    send_status(arg);
+}
+
+/* The watchdog is fed from a timer on the I/O thread, so a wedged event
+ * loop (sources, signals, admin endpoint) stops feeding it and systemd
+ * restarts sluice. */
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    sl_notify("WATCHDOG=1");
+}
+
+static void ops_start(sl_runtime *rt)
+{
+    rt->started_ns = sl_mono_ns();
+    if (!sl_notify_init())
+        return;
+    rt->status_ns = rt->started_ns;
+    sl_notify("READY=1");
+    send_status(rt);
+    struct timeval tv = {STATUS_INTERVAL_S, 0};
+    rt->status_ev = event_new(rt->base, -1, EV_PERSIST, status_cb, rt);
+    event_add(rt->status_ev, &tv);
+    uint64_t wd = sl_notify_watchdog_usec();
+    if (wd) {
+        uint64_t half = wd / 2 ? wd / 2 : 1;
+        struct timeval wtv = {(time_t)(half / 1000000), (suseconds_t)(half % 1000000)};
+        rt->watchdog_ev = event_new(rt->base, -1, EV_PERSIST, watchdog_cb, rt);
+        event_add(rt->watchdog_ev, &wtv);
+        sl_notify("WATCHDOG=1");
+        sl_debug(RT, "feeding the systemd watchdog every %llu ms",
+                 (unsigned long long)(half / 1000));
+    }
+}
+
+static void ops_stopping(sl_runtime *rt)
+{
+    if (rt->stopping_sent)
+        return;
+    rt->stopping_sent = true;
+    sl_notify("STOPPING=1");
+    send_status(rt);
+}
+
 static void begin_drain(sl_runtime *rt, const char *why)
 {
     if (rt->draining) {
@@ -169,6 +258,7 @@ static void begin_drain(sl_runtime *rt, const char *why)
     char d[32];
     sl_format_duration(rt->cfg->service.shutdown_timeout_ns, d, sizeof d);
     sl_info(RT, "%s: stopping sources and draining in-flight events (up to %s)", why, d);
+    ops_stopping(rt);
     stop_sources(rt);
     int64_t ns = rt->cfg->service.shutdown_timeout_ns;
     struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
@@ -334,6 +424,11 @@ int sl_runtime_run(sl_runtime *rt)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
+    if (rc == SL_EXIT_OK && rt->cfg->service.admin_listen && *rt->cfg->service.admin_listen) {
+        rt->admin = sl_admin_start(rt, rt->cfg->service.admin_listen);
+        if (!rt->admin)
+            rc = SL_EXIT_STARTUP;
+    }
     for (size_t i = 0; i < rt->n_sources && rc == SL_EXIT_OK; i++) {
         sl_source *s = &rt->sources[i];
         if (s->n_pipelines == 0)
@@ -349,9 +444,19 @@ int sl_runtime_run(sl_runtime *rt)
         sl_info(RT, "sluice %s running: %zu sources, %zu destinations, %zu pipelines, %zu workers%s",
                 SLUICE_VERSION, rt->n_sources, rt->n_dests, rt->n_pipelines, rt->n_workers,
                 rt->once ? " (--once)" : "");
+        ops_start(rt);          /* READY=1: every source and destination is up */
         event_active(rt->check_ev, 0, 0);
         event_base_dispatch(rt->base);
+        ops_stopping(rt);
     }
+    /* The admin endpoint and the notify timers live on the loop. */
+    sl_admin_free(rt->admin);
+    rt->admin = NULL;
+    if (rt->status_ev)
+        event_free(rt->status_ev);
+    if (rt->watchdog_ev)
+        event_free(rt->watchdog_ev);
+    rt->status_ev = rt->watchdog_ev = NULL;
     /* Sources that were started must stop before the loop goes away. */
     stop_sources(rt);
 
@@ -380,6 +485,7 @@ int sl_runtime_run(sl_runtime *rt)
     }
     if (rc == SL_EXIT_OK && rt->once && failed)
         rc = SL_EXIT_UNDELIVERED;
+    sl_notify_close();
     return rc;
 }
 

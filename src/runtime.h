@@ -99,6 +99,14 @@ struct sl_runtime {
     atomic_uint_fast64_t live_chunks;
     atomic_uint_fast64_t failed_chunks;
     atomic_bool aborting;       /* shutdown timed out: stop retrying */
+    /* operations (src/sd_notify.c, src/admin.c): I/O thread only */
+    int64_t started_ns;         /* monotonic time the sources were up */
+    struct sl_admin *admin;     /* service.admin.listen, or NULL */
+    struct event *status_ev;    /* STATUS= to systemd every few seconds */
+    struct event *watchdog_ev;  /* WATCHDOG=1 every WATCHDOG_USEC/2 */
+    uint64_t status_in, status_out;  /* totals at the last STATUS= */
+    int64_t status_ns;
+    bool stopping_sent;         /* STOPPING=1 was sent */
 };
 
 /* Exit codes of the daemon (also documented in sluice(8)). */
