@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "sources/json_fields.h"
+
 sl_http_format sl_http_body_format(sl_http_format cfg, const char *ct)
 {
     if (cfg != SL_HTTP_FMT_AUTO)
@@ -110,62 +112,6 @@ int sl_http_body_gunzip(const char *in, size_t n, size_t max, char **out,
     return SL_HTTP_GZ_OK;
 }
 
-static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v);
-
-static void fill_map(sl_chunk *c, sl_fields *f, json_t *obj)
-{
-    void *iter = json_object_iter(obj);
-    while (iter) {
-        set_json(c, f, json_object_iter_key(iter), json_object_iter_key_len(iter),
-                 json_object_iter_value(iter));
-        iter = json_object_iter_next(obj, iter);
-    }
-}
-
-/* The same mapping as the socket source's `decode: json`. */
-static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v)
-{
-    char *name = sl_arena_strndup(&c->arena, key, klen);
-    sl_value *out = sl_fields_set(c, f, name, klen);
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        out->type = SL_VAL_MAP;
-        out->u.map = sl_fields_new_map(c);
-        fill_map(c, out->u.map, v);
-        break;
-    case JSON_STRING:
-        out->type = SL_VAL_STRING;
-        out->u.s.n = json_string_length(v);
-        out->u.s.p = sl_arena_strndup(&c->arena, json_string_value(v), out->u.s.n);
-        break;
-    case JSON_INTEGER:
-        out->type = SL_VAL_INT;
-        out->u.i = (int64_t)json_integer_value(v);
-        break;
-    case JSON_REAL:
-        out->type = SL_VAL_FLOAT;
-        out->u.f = json_real_value(v);
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        out->type = SL_VAL_BOOL;
-        out->u.b = json_is_true(v);
-        break;
-    case JSON_ARRAY: {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        out->type = SL_VAL_STRING;
-        out->u.s.n = s ? strlen(s) : 0;
-        out->u.s.p = sl_arena_strndup(&c->arena, s ? s : "", out->u.s.n);
-        free(s);
-        break;
-    }
-    case JSON_NULL:
-    default:
-        out->type = SL_VAL_NULL;
-        break;
-    }
-}
-
 static bool decode_lines(sl_chunk *c, bool json, int64_t now_ns, const char **why)
 {
     const char *p = c->data, *end = c->data + c->data_len;
@@ -186,7 +132,7 @@ static bool decode_lines(sl_chunk *c, bool json, int64_t now_ns, const char **wh
                                 : "an NDJSON line is not valid JSON";
                     return false;
                 }
-                fill_map(c, &ev->fields, root);
+                sl_json_object_to_fields(c, &ev->fields, root);
                 json_decref(root);
             }
         }
@@ -219,7 +165,7 @@ static bool decode_array(sl_chunk *c, int64_t now_ns, const char **why)
         char *msg = sl_arena_strndup(&c->arena, s ? s : "", n);
         free(s);
         sl_event *ev = sl_chunk_add_event(c, msg, n, now_ns);
-        fill_map(c, &ev->fields, el);
+        sl_json_object_to_fields(c, &ev->fields, el);
     }
     json_decref(root);
     return true;

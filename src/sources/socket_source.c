@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "sources/json_fields.h"
 #include "sources/listener.h"
 #include "util/xalloc.h"
 
@@ -44,67 +45,6 @@ static const sl_option socket_options[] = {
     SL_OPT_END,
 };
 
-static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v);
-
-static void fill_map(sl_chunk *c, sl_fields *f, json_t *obj)
-{
-    const char *key;
-    size_t klen;
-    json_t *v;
-    void *iter = json_object_iter(obj);
-    while (iter) {
-        key = json_object_iter_key(iter);
-        klen = json_object_iter_key_len(iter);
-        v = json_object_iter_value(iter);
-        set_json(c, f, key, klen, v);
-        iter = json_object_iter_next(obj, iter);
-    }
-}
-
-static void set_json(sl_chunk *c, sl_fields *f, const char *key, size_t klen, json_t *v)
-{
-    char *name = sl_arena_strndup(&c->arena, key, klen);
-    sl_value *out = sl_fields_set(c, f, name, klen);
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        out->type = SL_VAL_MAP;
-        out->u.map = sl_fields_new_map(c);
-        fill_map(c, out->u.map, v);
-        break;
-    case JSON_STRING:
-        out->type = SL_VAL_STRING;
-        out->u.s.n = json_string_length(v);
-        out->u.s.p = sl_arena_strndup(&c->arena, json_string_value(v), out->u.s.n);
-        break;
-    case JSON_INTEGER:
-        out->type = SL_VAL_INT;
-        out->u.i = (int64_t)json_integer_value(v);
-        break;
-    case JSON_REAL:
-        out->type = SL_VAL_FLOAT;
-        out->u.f = json_real_value(v);
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        out->type = SL_VAL_BOOL;
-        out->u.b = json_is_true(v);
-        break;
-    case JSON_ARRAY: {
-        /* no list type: an array is kept as its JSON text */
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        out->type = SL_VAL_STRING;
-        out->u.s.n = s ? strlen(s) : 0;
-        out->u.s.p = sl_arena_strndup(&c->arena, s ? s : "", out->u.s.n);
-        free(s);
-        break;
-    }
-    case JSON_NULL:
-    default:
-        out->type = SL_VAL_NULL;
-        break;
-    }
-}
-
 static sl_event *socket_frame(sl_source *src, sl_chunk *c, const char *p, size_t n,
                               int64_t now_ns)
 {
@@ -122,7 +62,7 @@ static sl_event *socket_frame(sl_source *src, sl_chunk *c, const char *p, size_t
     if (!json_is_object(root))
         sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
     else
-        fill_map(c, &ev->fields, root);
+        sl_json_object_to_fields(c, &ev->fields, root);
     json_decref(root);
     return ev;
 }

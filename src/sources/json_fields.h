@@ -1,0 +1,16 @@
+/* json_fields.h: a decoded JSON object as event fields, the one mapping
+ * the sources that decode JSON (socket `decode: json`, the http source)
+ * share: objects become nested maps, strings, integers, reals, booleans
+ * and null keep their types, an array is kept as its compact JSON text
+ * (events have no list type). Names and strings are copied into the
+ * chunk's arena. */
+#ifndef SLUICE_SOURCES_JSON_FIELDS_H
+#define SLUICE_SOURCES_JSON_FIELDS_H
+
+#include <jansson.h>
+
+#include "event.h"
+
+void sl_json_object_to_fields(sl_chunk *c, sl_fields *f, json_t *obj);
+
+#endif
