@@ -449,14 +449,12 @@ static int at_end(file_state *st, tail_file *f, int64_t now)
     report_long_lines(st, f);
     if (sl_line_reader_pending(&f->lr)) {
         sl_chunk *c = NULL;
-        if (f->lr.group_open && idle >= cfg->multiline_timeout_ns &&
-            f->lr.line_start == sl_line_reader_pending(&f->lr))
+        /* the complete lines of a group first; a partial line after it
+         * waits for its own timeout */
+        if (f->lr.group_open && idle >= cfg->multiline_timeout_ns)
             c = sl_line_reader_flush_group(&f->lr);
         else if (cfg->partial_line_timeout_ns > 0 && idle >= cfg->partial_line_timeout_ns)
             c = sl_line_reader_finish(&f->lr);
-        else if (f->lr.group_open && idle >= cfg->multiline_timeout_ns &&
-                 cfg->partial_line_timeout_ns == 0)
-            c = sl_line_reader_flush_group(&f->lr);
         if (c && !submit(st, f, c))
             return READ_PAUSED;
     } else {
@@ -715,8 +713,6 @@ static void found_cb(const char *path, const struct stat *sb, void *arg)
         fingerprint(cfg, fd, size, &id);
         tail_file *orig = copy_original(st, &id);
         f = track(st, &id, path);
-        unsigned char magic[2];
-        f->is_gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         if (orig) {
             f->copy_pending = true;
             f->copy_of = orig->id;
@@ -729,9 +725,9 @@ static void found_cb(const char *path, const struct stat *sb, void *arg)
         }
     } else {
         f->path = intern_path(st, path);
-        unsigned char magic[2];
-        f->is_gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
+    unsigned char magic[2];
+    f->is_gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     if (f->copy_pending) {
         f->found = true;
         f->seen = sc->now_s;
