@@ -59,12 +59,11 @@ YAML
         [ "$(line_of "$out" READY=1)" -lt "$(line_of "$out" STOPPING=1)" ]
     check "$what: READY=1 and STOPPING=1 once each" \
         [ "$(count_of "$out" READY=1)$(count_of "$out" STOPPING=1)" = 11 ]
-    # Watchdog pings ~100 ms apart: no gap of a whole WATCHDOG_USEC between
-    # READY and STOPPING (a slack for slow machines).
+    # The largest gap between pings is reported, not asserted: it depends
+    # on the machine's load (performance is never asserted by a timed test).
     local gap
     gap=$(awk '/ WATCHDOG=1$/ { if (p != "" && $1 - p > m) m = $1 - p; p = $1 } END { print m + 0 }' "$out")
-    check "$what: watchdog pings at most ~WATCHDOG_USEC apart (largest gap ${gap} ms)" \
-        [ "$gap" -le $((400 * SCALE)) ]
+    echo "  $what: largest gap between watchdog pings ${gap} ms (WATCHDOG_USEC 200 ms)"
     kill -TERM "$lpid" 2>/dev/null
     wait "$lpid" 2>/dev/null
 }
