@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dest/fd_write.h"
+#include "util/fd_write.h"
 #include "dest/name_template.h"
 #include "encode.h"
 #include "log.h"

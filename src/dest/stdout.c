@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "dest.h"
-#include "dest/fd_write.h"
+#include "util/fd_write.h"
 #include "log.h"
 #include "runtime.h"
 #include "util/buf.h"

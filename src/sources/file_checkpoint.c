@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/xalloc.h"
 
 #define HEADER "# sluice file checkpoints v1\n"
@@ -225,20 +226,6 @@ bad:
     return -1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int sl_checkpoints_save(const char *file, const sl_checkpoint *v, size_t n, char **err)
 {
     *err = NULL;
@@ -256,67 +243,12 @@ int sl_checkpoints_save(const char *file, const sl_checkpoint *v, size_t n, char
     uLong crc = crc32(0L, (const Bytef *)b.p, (uInt)b.len);
     sl_buf_printf(&b, "# end %zu %08lx\n", n, (unsigned long)crc);
 
-    sl_buf tmp = {0};
-    sl_buf_printf(&tmp, "%s.tmp", file);
-    sl_buf_putc(&tmp, 0);
-    int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd < 0) {
-        *err = errorf("cannot create %s: %s", tmp.p, strerror(errno));
-        goto out;
+    int rc = 0;
+    if (sl_write_file_atomic(file, b.p, b.len) != 0) {
+        *err = errorf("cannot write %s: %s", file, strerror(errno));
+        rc = -1;
     }
-    if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
-        *err = errorf("cannot write %s: %s", tmp.p, strerror(errno));
-        close(fd);
-        unlink(tmp.p);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp.p, file) != 0) {
-        *err = errorf("cannot rename %s to %s: %s", tmp.p, file, strerror(errno));
-        unlink(tmp.p);
-        goto out;
-    }
-    /* make the rename itself durable */
-    char *dir = sl_strdup(file);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = 0;
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    rc = 0;
-out:
-    sl_buf_free(&tmp);
     sl_buf_free(&b);
-    return rc;
-}
-
-static int mkdir_p(const char *path)
-{
-    char *p = sl_strdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
-    struct stat st;
-    if (rc == 0 && stat(p, &st) != 0)
-        rc = -1;
-    else if (rc == 0 && !S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;        /* a file is in the way */
-        rc = -1;
-    }
-    free(p);
     return rc;
 }
 
@@ -326,22 +258,14 @@ char *sl_checkpoint_path(const char *state_dir, const char *source_name, char **
     sl_buf dir = {0};
     sl_buf_printf(&dir, "%s/checkpoints", state_dir);
     sl_buf_putc(&dir, 0);
-    if (mkdir_p(dir.p) != 0) {
+    if (sl_mkdir_p(dir.p, 0700) != 0) {
         *err = errorf("cannot create %s: %s", dir.p, strerror(errno));
         sl_buf_free(&dir);
         return NULL;
     }
     dir.len--;
     sl_buf_putc(&dir, '/');
-    for (const char *s = source_name; *s; s++) {
-        char c = *s;
-        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-        if (safe && !(c == '.' && s == source_name))
-            sl_buf_putc(&dir, c);
-        else
-            sl_buf_printf(&dir, "%%%02X", (unsigned char)c);
-    }
+    sl_buf_put_safe_name(&dir, source_name);
     sl_buf_puts(&dir, ".ckpt");
     sl_buf_putc(&dir, 0);
     return dir.p;

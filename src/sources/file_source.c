@@ -35,7 +35,7 @@
 #include "log.h"
 #include "pipeline_config.h"
 #include "runtime.h"
-#include "sources/ack_watermark.h"
+#include "util/ack_watermark.h"
 #include "sources/file_checkpoint.h"
 #include "sources/file_glob.h"
 #include "sources/file_watch.h"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "sources/ack_watermark.h"
+#include "util/ack_watermark.h"
 
 /* The model: ranges in stream order with an acked flag. The watermark is
  * the end of the longest all-acked prefix; a gap before the first

@@ -1,7 +1,7 @@
 /* fd_write.h: write a whole buffer to a file descriptor (retrying short
  * writes and EINTR). */
-#ifndef SLUICE_DEST_FD_WRITE_H
-#define SLUICE_DEST_FD_WRITE_H
+#ifndef SLUICE_UTIL_FD_WRITE_H
+#define SLUICE_UTIL_FD_WRITE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* ack_watermark.c: the contiguous-ack watermark (see the header). */
-#include "sources/ack_watermark.h"
+#include "util/ack_watermark.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* fd_write.c: whole-buffer writes. */
-#include "dest/fd_write.h"
+#include "util/fd_write.h"
 
 #include <errno.h>
 #include <unistd.h>

@@ -5,8 +5,8 @@
  * the position a checkpoint may record. Not thread-safe: the caller locks.
  * File sources use it per file; a Kafka source would use it per
  * partition. */
-#ifndef SLUICE_SOURCES_ACK_WATERMARK_H
-#define SLUICE_SOURCES_ACK_WATERMARK_H
+#ifndef SLUICE_UTIL_ACK_WATERMARK_H
+#define SLUICE_UTIL_ACK_WATERMARK_H
 
 #include <stdbool.h>
 #include <stddef.h>
