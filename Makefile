@@ -3,6 +3,8 @@
 #   make run        install missing deps, build, run the demo pipeline
 #   make check      build and run every test (unit, integration, fuzz replay,
 #                   sanitizers)
+#   make lint       static analysis: cppcheck and clang-tidy over src/ and
+#                   tests/tools (.clang-tidy, tests/lint/); fails on any finding
 #   make install    PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -20,9 +22,9 @@ BUILD    ?= build
 # SAN= (none) | asan (ASan+UBSan) | tsan
 SAN      ?=
 VERSION  := 0.1.0
-CHECK_FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 10
 
-PKGS     := libevent libevent_pthreads yaml-0.1 zlib libpcre2-8 libcrypto libcurl jansson
+PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson
 TEST_PKGS := check
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -53,7 +55,7 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all run check check-unit check-valgrind check-integration check-fuzz check-sanitize \
-        unit tools install uninstall clean fuzz man
+        unit tools install uninstall clean fuzz man lint
 
 all: $(BIN) tools
 
@@ -158,6 +160,29 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/sluice.yaml.5 $(DESTDIR)$(UNITDIR)/sluice.service
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml in place"
 
+# Static analysis, as CI runs it: cppcheck (true false positives only in
+# tests/lint/cppcheck.supp, each with its reason), then clang-tidy with the
+# checks in .clang-tidy (every finding is an error), over src/ and the test
+# tools, with the build's flags, LINT_JOBS files at a time.
+CPPCHECK   ?= cppcheck
+CLANG_TIDY ?= clang-tidy
+LINT_JOBS  ?= 2
+LINT_SRC   := $(SRC) $(TOOL_SRC)
+# Both tools always run; the target fails if either found anything.
+lint:
+	$(Q)rc=0; echo "== cppcheck"; \
+	$(CPPCHECK) -q -j$(LINT_JOBS) --std=c11 --error-exitcode=1 --inline-suppr \
+	    --enable=warning,performance,portability \
+	    --library=posix,gnu,openssl,libcurl,zlib --library=tests/lint/jansson.cfg \
+	    --suppressions-list=tests/lint/cppcheck.supp \
+	    --template='{file}:{line}: {severity}: {message} [{id}]' \
+	    $(CPPFLAGS_ALL) $(LINT_SRC) || rc=1; \
+	echo "== clang-tidy"; \
+	sh tests/lint/compdb.sh $(BUILD)/lint $(LINT_SRC) -- \
+	    clang $(CPPFLAGS_ALL) -std=c11 $(WARN) -pthread $(PKG_CFLAGS) && \
+	printf '%s\n' $(LINT_SRC) | xargs -P$(LINT_JOBS) -n1 sh tests/lint/tidy.sh $(CLANG_TIDY) $(BUILD)/lint || rc=1; \
+	[ $$rc = 0 ] && echo "lint: clean" || { echo "lint: findings above" >&2; exit 1; }
+
 # Regenerate the option reference in sluice.yaml(5) from the option tables.
 man: $(BIN)
 	@sh man/generate.sh $(BIN) > man/sluice.yaml.5.tmp && mv man/sluice.yaml.5.tmp man/sluice.yaml.5
@@ -167,3 +192,35 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# Benchmarks (see the comment at the top of tests/bench/run.sh): sluice side by side
+# with rsyslog and syslog-ng, callgrind instruction counts, and the parser
+# micro-benchmarks. BENCH_LINES=N scales the inputs (default 2,000,000).
+# Never part of `make check`; nothing here asserts on timing.
+BENCH_BIN := $(BUILD)/bench/benchtool $(BUILD)/bench/parsers_bench
+.PHONY: bench bench-callgrind bench-parsers
+
+$(BUILD)/bench/benchtool: tests/bench/benchtool.c
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+
+$(BUILD)/bench/parsers_bench: tests/bench/parsers_bench.c $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -o $@ $< $(LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+bench:
+	@sh contrib/deps.sh bench
+	@$(MAKE) --no-print-directory $(BIN) tools $(BENCH_BIN)
+	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+bench-callgrind:
+	@sh contrib/deps.sh bench
+	@$(MAKE) --no-print-directory $(BIN) tools $(BENCH_BIN)
+	@BUILD=$(BUILD) BENCH_ONLY=callgrind bash tests/bench/run.sh
+
+bench-parsers:
+	@$(MAKE) --no-print-directory $(BIN) tools $(BENCH_BIN)
+	@BUILD=$(BUILD) BENCH_ONLY=parsers bash tests/bench/run.sh

@@ -1,17 +1,24 @@
 #!/bin/sh
 # contrib/deps.sh: install, from Debian/Ubuntu packages, what sluice needs to
-# build (`deps.sh build`) or to build and run its tests (`deps.sh test`).
+# build (`deps.sh build`), to build and run its tests (`deps.sh test`), or to
+# run the benchmarks (`deps.sh bench`: the shared libraries rsyslog and
+# syslog-ng need, valgrind, Node.js for the S3 peer; the two collectors
+# themselves are not installed here: they conflict with each other and their
+# packages would start the system's syslog service, so tests/bench/peers.sh
+# unpacks them privately under build/bench/peers).
 # Idempotent: only missing packages are installed. Uses sudo when not root.
 set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libc6-dev libevent-dev libyaml-dev zlib1g-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libjansson-dev"
-test_pkgs="$build_pkgs check clang valgrind procps groff-base logrotate nodejs curl bsdutils jq systemd"
+test_pkgs="$build_pkgs check clang cppcheck clang-tidy valgrind procps groff-base logrotate nodejs curl bsdutils jq systemd openssl python3 util-linux"
+bench_pkgs="$build_pkgs valgrind procps time nodejs curl util-linux libestr0 libfastjson4 liblognorm5 libivykis0 libnet1 libwrap0 libjson-c5 libglib2.0-0 libpcre3 libcurl4 libcap2 libsystemd0 libuuid1 libzstd1"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+bench) pkgs=$bench_pkgs ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 installed() {

@@ -1,7 +1,9 @@
 /* admin.h: the admin HTTP endpoint (service.admin.listen), served by evhttp
- * on the I/O thread: GET /health (200 while running, 503 while draining)
- * and GET /metrics (Prometheus text format, read from the runtime's
- * atomic counters). */
+ * on the I/O thread: GET /health (200 while running; 503 with a JSON
+ * reason while draining or reloading, or when a destination has failed
+ * for service.admin.failing_after), GET /metrics (Prometheus text format,
+ * read from the runtime's atomic counters) and GET /status (a JSON
+ * snapshot, what `sluice status` shows). */
 #ifndef SLUICE_ADMIN_H
 #define SLUICE_ADMIN_H
 

@@ -464,8 +464,58 @@ sl_doc *sl_doc_load_buffer(const char *name, const char *buf, size_t len, sl_dia
     return doc;
 }
 
+/* The config decides what sluice runs (exec handlers), what it reads and
+ * where it sends it: a file anyone can change, or one in a directory where
+ * anyone can replace it, is refused; a group-writable one is a warning.
+ * Not checked for what is not a regular file, or for standard input and
+ * /dev/fd descriptors (the caller handed over the content itself). */
+static bool is_descriptor_path(const char *path)
+{
+    return strcmp(path, "/dev/stdin") == 0 || strncmp(path, "/dev/fd/", 8) == 0 ||
+           strncmp(path, "/proc/self/fd/", 14) == 0 || strcmp(path, "-") == 0;
+}
+
+static void check_permissions(const char *path, const struct stat *st, sl_diags *d)
+{
+    if (!S_ISREG(st->st_mode) || is_descriptor_path(path))
+        return;
+    unsigned mode = (unsigned)(st->st_mode & 07777);
+    if (st->st_mode & S_IWOTH)
+        sl_diag_at(d, SL_DIAG_ERROR, path, 0, 0,
+                   "the config file is writable by every user (mode %04o): anyone could change "
+                   "what sluice reads, runs and where it sends events; fix it with: chmod o-w %s",
+                   mode, path);
+    else if (st->st_mode & S_IWGRP)
+        sl_diag_at(d, SL_DIAG_WARNING, path, 0, 0,
+                   "the config file is writable by its group (gid %u, mode %04o): every member "
+                   "can change what sluice runs; if that is not intended: chmod g-w %s",
+                   (unsigned)st->st_gid, mode, path);
+    char *real = realpath(path, NULL);
+    if (!real)
+        return;
+    char *slash = strrchr(real, '/');
+    if (slash)
+        *(slash == real ? slash + 1 : slash) = 0;
+    struct stat ds;
+    if (slash && stat(real, &ds) == 0 && !(ds.st_mode & S_ISVTX)) {
+        unsigned dmode = (unsigned)(ds.st_mode & 07777);
+        if (ds.st_mode & S_IWOTH)
+            sl_diag_at(d, SL_DIAG_ERROR, path, 0, 0,
+                       "the config's directory %s is writable by every user (mode %04o, no "
+                       "sticky bit): anyone could replace the config; fix it with: chmod o-w %s",
+                       real, dmode, real);
+        else if (ds.st_mode & S_IWGRP)
+            sl_diag_at(d, SL_DIAG_WARNING, path, 0, 0,
+                       "the config's directory %s is writable by its group (gid %u, mode %04o): "
+                       "every member can replace the config; if that is not intended: "
+                       "chmod g-w %s", real, (unsigned)ds.st_gid, dmode, real);
+    }
+    free(real);
+}
+
 sl_doc *sl_doc_load_file(const char *path, sl_diags *d)
 {
+    size_t errors_before = d->errors;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -479,6 +529,7 @@ sl_doc *sl_doc_load_file(const char *path, sl_diags *d)
         close(fd);
         return NULL;
     }
+    check_permissions(path, &st, d);
     /* Read to the end rather than trusting st_size, so pipes (-c /dev/stdin)
      * work; one byte past the limit tells a file that is too large. */
     sl_buf b = {0};
@@ -508,6 +559,10 @@ sl_doc *sl_doc_load_file(const char *path, sl_diags *d)
     else
         doc = sl_doc_load_buffer(path, b.p ? b.p : "", b.len, d);
     sl_buf_free(&b);
+    if (doc && d->errors > errors_before) {     /* refused for its permissions */
+        sl_doc_free(doc);
+        doc = NULL;
+    }
     return doc;
 }
 

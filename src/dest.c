@@ -1,6 +1,9 @@
 /* dest.c: the destination runner shared by every destination. Each
  * destination has a bounded in-memory input buffer (a ring of events) that
- * workers push into (blocking when it is full: backpressure) and a thread
+ * workers push into (blocking when it is full: backpressure, or dropping
+ * the newest with when_full: drop_newest; with buffer.type: disk workers
+ * push into src/buffer/disk_buffer.c instead, whose pump feeds the ring)
+ * and a thread
  * that takes batches out (batch.max_events / max_bytes / max_age), calls the
  * plugin's send(), retries with exponential backoff and full jitter while it
  * says RETRY (waiting at least what a Retry-After asked for, giving up after
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer/disk_buffer.h"
 #include "encode.h"
 #include "log.h"
 #include "runtime.h"
@@ -67,7 +71,7 @@ struct sl_dest_runner {
     bool is_dead_letter;        /* some pipeline's dead_letter: never re-routes */
     char *label;                /* destination "NAME" (TYPE) */
     atomic_uint_fast64_t dead_lettered;
-    sl_ratelimit retry_rl, fail_rl;
+    sl_ratelimit retry_rl, fail_rl, drop_rl;
 };
 
 void sl_dest_init(sl_dest *d)
@@ -97,27 +101,70 @@ static bool ring_full(const sl_dest *d)
            (d->ring_count > 0 && d->ring_bytes >= d->common->buffer_max_bytes);
 }
 
-void sl_dest_push(sl_dest *d, sl_event *const *evs, size_t n)
+/* Put as many of evs[0..n) into the ring as fit now; under d->mu. */
+static size_t ring_put(sl_dest *d, sl_event *const *evs, size_t n)
+{
+    size_t i = 0;
+    if (d->ring_count == 0 && n)
+        d->oldest_ns = sl_mono_ns();
+    while (i < n && !ring_full(d)) {
+        d->ring[(d->ring_head + d->ring_count) % d->ring_cap] = evs[i];
+        d->ring_count++;
+        d->ring_bytes += evs[i]->msg_len;
+        i++;
+    }
+    return i;
+}
+
+/* Put events into the memory ring, waiting for room; stops early (and
+ * returns how many went in) when *stop becomes true. */
+size_t sl_dest_ring_push(sl_dest *d, sl_event *const *evs, size_t n, atomic_bool *stop)
 {
     pthread_mutex_lock(&d->mu);
     size_t i = 0;
     while (i < n) {
-        while (ring_full(d))
+        while (ring_full(d) && !(stop && atomic_load(stop)))
             pthread_cond_wait(&d->not_full, &d->mu);
-        if (d->ring_count == 0)
-            d->oldest_ns = sl_mono_ns();
-        while (i < n && !ring_full(d)) {
-            d->ring[(d->ring_head + d->ring_count) % d->ring_cap] = evs[i];
-            d->ring_count++;
-            d->ring_bytes += evs[i]->msg_len;
-            i++;
-        }
+        if (stop && atomic_load(stop))
+            break;
+        i += ring_put(d, evs + i, n - i);
         pthread_cond_signal(&d->not_empty);
     }
     pthread_mutex_unlock(&d->mu);
+    return i;
 }
 
-void sl_dest_close_input(sl_dest *d)
+/* when_full: drop_newest on a memory buffer: what does not fit now is
+ * dropped (counted, logged at a bounded rate) and its references let go. */
+static void ring_push_or_drop(sl_dest *d, sl_event *const *evs, size_t n)
+{
+    pthread_mutex_lock(&d->mu);
+    size_t i = ring_put(d, evs, n);
+    if (i)
+        pthread_cond_signal(&d->not_empty);
+    pthread_mutex_unlock(&d->mu);
+    if (i == n)
+        return;
+    atomic_fetch_add_explicit(&d->events_dropped, n - i, memory_order_relaxed);
+    unsigned sup;
+    if (sl_ratelimit_allow(&d->runner->drop_rl, 5, &sup))
+        sl_warn("dest", "destination \"%s\": buffer full; dropping the newest events "
+                        "(when_full: drop_newest)%s", d->name,
+                sup ? " (similar messages were suppressed)" : "");
+    sl_events_release(evs + i, n - i, 0);
+}
+
+void sl_dest_push(sl_dest *d, sl_event *const *evs, size_t n)
+{
+    if (d->disk)
+        sl_disk_buffer_push(d->disk, evs, n);
+    else if (d->common->buffer_when_full == SL_WHEN_FULL_DROP_NEWEST)
+        ring_push_or_drop(d, evs, n);
+    else
+        sl_dest_ring_push(d, evs, n, NULL);
+}
+
+void sl_dest_ring_close(sl_dest *d)
 {
     pthread_mutex_lock(&d->mu);
     d->closing = true;
@@ -125,23 +172,28 @@ void sl_dest_close_input(sl_dest *d)
     pthread_mutex_unlock(&d->mu);
 }
 
-/* Release events after a send: runs of events from the same chunk are
- * released with one atomic operation. */
-static void release_batch(sl_event *const *evs, size_t n, unsigned mark)
+void sl_dest_close_input(sl_dest *d, bool drain)
 {
-    size_t i = 0;
-    while (i < n) {
-        sl_chunk *c = evs[i]->chunk;
-        unsigned run = 0;
-        while (i < n && evs[i]->chunk == c) {
-            run++;
-            i++;
-        }
-        if (mark)
-            sl_ack_mark(&c->ack, mark);
-        sl_chunk_release(c, run);
-    }
+    if (d->disk)
+        sl_disk_buffer_close_input(d->disk, drain);
+    else
+        sl_dest_ring_close(d);
 }
+
+void sl_dest_abandon(sl_dest *d)
+{
+    pthread_mutex_lock(&d->mu);
+    atomic_store(&d->abandon, true);
+    pthread_cond_broadcast(&d->not_full);
+    pthread_cond_broadcast(&d->not_empty);
+    pthread_mutex_unlock(&d->mu);
+}
+
+bool sl_dest_is_dead_letter(const sl_dest *d)
+{
+    return d->runner && d->runner->is_dead_letter;
+}
+
 
 /* ---- for plugins, during send() (dest.h) -------------------------------- */
 
@@ -405,7 +457,7 @@ static void backoff_sleep(sl_dest *d, int64_t ns)
 {
     pthread_mutex_lock(&d->mu);
     struct timespec until = sl_deadline_in(ns);
-    while (!atomic_load(&d->rt->aborting)) {
+    while (!atomic_load(&d->rt->aborting) && !atomic_load(&d->abandon)) {
         if (pthread_cond_timedwait(&d->not_full, &d->mu, &until) == ETIMEDOUT)
             break;
     }
@@ -422,6 +474,34 @@ static void maybe_reopen(sl_dest *d, sl_sender *r)
     r->reopen_seen = gen;
     if (d->plugin->dest->reopen)
         d->plugin->dest->reopen(d);
+}
+
+const double sl_latency_bounds[SL_LATENCY_BUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                          0.5,   1,    2.5,   5,    10};
+
+static void note_commit(sl_dest *d, int64_t started)
+{
+    atomic_store_explicit(&d->failing_since_ns, 0, memory_order_relaxed);
+    double s = (double)(sl_mono_ns() - started) / 1e9;
+    size_t b = 0;
+    while (b < SL_LATENCY_BUCKETS - 1 && s > sl_latency_bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&d->latency_buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->latency_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->latency_sum_us, (uint64_t)(s * 1e6), memory_order_relaxed);
+}
+
+static void note_failure(sl_dest *d, const char *why)
+{
+    int64_t zero = 0;
+    atomic_compare_exchange_strong(&d->failing_since_ns, &zero, sl_mono_ns());
+    size_t n = strlen(why);
+    if (n >= sizeof d->last_error)
+        n = sizeof d->last_error - 1;
+    pthread_mutex_lock(&d->mu);
+    memcpy(d->last_error, why, n);
+    d->last_error[n] = 0;
+    pthread_mutex_unlock(&d->mu);
 }
 
 static void send_batch(sl_sender *r, sl_event **batch, size_t n)
@@ -444,15 +524,20 @@ static void send_batch(sl_sender *r, sl_event **batch, size_t n)
             if (attempt)
                 sl_info("dest", "destination \"%s\": delivered after %u retries", d->name,
                         attempt);
-            release_batch(batch, n, 0);
+            note_commit(d, started);
+            sl_events_release(batch, n, 0);
             break;
         }
         if (res == SL_SEND_FAIL) {
+            /* the destination answered: it works, this batch is refused */
+            atomic_store_explicit(&d->failing_since_ns, 0, memory_order_relaxed);
             give_up(d, batch, n, r->error[0] ? r->error : "the destination refused the batch");
             break;
         }
-        if (atomic_load(&d->rt->aborting))
-            return;             /* leave them unacknowledged */
+        note_failure(d, r->error[0] ? r->error : "send failed");
+        if (atomic_load(&d->rt->aborting) || atomic_load(&d->abandon))
+            return;             /* leave them unacknowledged (a disk buffer
+                                   replays them after a restart) */
         attempt++;
         atomic_fetch_add_explicit(&d->retries, 1, memory_order_relaxed);
         /* full jitter: wait uniformly in [0, delay], delay doubling to retry.max */
@@ -511,10 +596,10 @@ static void *dest_main(void *arg)
     bool when_idle = d->plugin->dest->write_when_idle;
     pthread_mutex_lock(&d->mu);
     for (;;) {
-        while (d->ring_count == 0 && !d->closing)
+        while (d->ring_count == 0 && !d->closing && !atomic_load(&d->abandon))
             pthread_cond_wait(&d->not_empty, &d->mu);
-        if (d->ring_count == 0)
-            break;              /* closing and drained */
+        if (d->ring_count == 0 || atomic_load(&d->abandon))
+            break;              /* closing and drained, or told to leave the rest */
         /* Wait for a full batch unless the destination writes when idle.
          * The deadline is recomputed after every wake-up: with several
          * senders, another one may have taken the oldest events. */
@@ -560,6 +645,11 @@ int sl_dest_start(sl_dest *d)
 {
     struct sl_dest_runner *r = d->runner;
     build_dead_letter_routes(d);
+    if (d->common->buffer_type == SL_BUF_DISK) {
+        d->disk = sl_disk_buffer_open(d);
+        if (!d->disk)
+            return -1;
+    }
     d->opened = true;           /* close() runs even after a failed open() */
     for (unsigned i = 0; i < r->n_senders; i++) {
         sl_sender *sd = &r->senders[i];
@@ -588,6 +678,11 @@ int sl_dest_start(sl_dest *d)
         sd->thread_started = true;
         d->thread_started = true;
     }
+    if (d->disk && sl_disk_buffer_start(d->disk) != 0) {
+        sl_error("dest", "destination \"%s\": cannot start its disk buffer's threads: %s",
+                 d->name, strerror(errno));
+        return -1;
+    }
     if (r->n_senders > 1)
         sl_info("dest", "destination \"%s\": %u senders (concurrency)", d->name, r->n_senders);
     return 0;
@@ -596,6 +691,8 @@ int sl_dest_start(sl_dest *d)
 void sl_dest_join(sl_dest *d)
 {
     struct sl_dest_runner *r = d->runner;
+    if (d->disk)
+        sl_disk_buffer_join_pump(d->disk);  /* it closes the ring when done */
     for (unsigned i = 0; i < r->n_senders; i++) {
         if (r->senders[i].thread_started)
             pthread_join(r->senders[i].thread, NULL);
@@ -612,6 +709,8 @@ void sl_dest_join(sl_dest *d)
         sd->opened = false;
     }
     d->opened = false;
+    if (d->disk)
+        sl_disk_buffer_finish(d->disk);
     uint64_t dead = atomic_load(&d->runner->dead_lettered);
     if (dead)
         sl_info("dest", "destination \"%s\": %llu events it could not deliver went to a "
@@ -633,6 +732,8 @@ void sl_dest_destroy(sl_dest *d)
         free(r);
         d->runner = NULL;
     }
+    sl_disk_buffer_free(d->disk);
+    d->disk = NULL;
     free(d->ring);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->not_empty);

@@ -58,6 +58,22 @@ void sl_chunk_grow_data(sl_chunk *c, size_t cap)
     c->data_cap = cap;
 }
 
+void sl_events_release(sl_event *const *evs, size_t n, unsigned mark)
+{
+    size_t i = 0;
+    while (i < n) {
+        sl_chunk *c = evs[i]->chunk;
+        unsigned run = 0;
+        while (i < n && evs[i]->chunk == c) {
+            run++;
+            i++;
+        }
+        if (mark)
+            sl_ack_mark(&c->ack, mark);
+        sl_chunk_release(c, run);
+    }
+}
+
 void sl_chunk_discard(sl_chunk *c)
 {
     chunk_free(c);

@@ -115,6 +115,10 @@ static inline void sl_chunk_release(sl_chunk *c, unsigned n)
 {
     sl_ack_release(&c->ack, n);
 }
+/* Drop one reference per event of evs[0..n) (delivered, or let go of),
+ * runs of events of the same chunk with one atomic operation each; `mark`
+ * (SL_ACK_* bits, or 0) is set on each of their chunks first. */
+void sl_events_release(sl_event *const *evs, size_t n, unsigned mark);
 /* Free a chunk nobody else references without firing its callback (used
  * when a source stops before handing it over). */
 void sl_chunk_discard(sl_chunk *c);

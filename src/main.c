@@ -8,7 +8,10 @@
 #include "log.h"
 #include "pipeline_config.h"
 #include "plugin.h"
+#include "privileges.h"
+#include "listen_fds.h"
 #include "runtime.h"
+#include "status_cmd.h"
 
 #define DEFAULT_CONFIG "/etc/sluice/sluice.yaml"
 
@@ -16,6 +19,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: sluice [OPTIONS]\n"
+            "       sluice status [-c FILE] [--admin HOST:PORT] [--watch SECONDS]\n"
             "Collect events from sources, run them through handlers, ship them to\n"
             "destinations, with at-least-once delivery.\n"
             "\n"
@@ -150,6 +154,8 @@ int main(int argc, char **argv)
     const char *config = DEFAULT_CONFIG;
     bool check = false, once = false;
     sl_log_init();
+    if (argc > 1 && strcmp(argv[1], "status") == 0)
+        return sl_status_main(argc - 1, argv + 1, DEFAULT_CONFIG);
     int c;
     while ((c = getopt_long(argc, argv, "c:l:vVh", longopts, NULL)) != -1) {
         switch (c) {
@@ -216,12 +222,25 @@ int main(int argc, char **argv)
         sl_config_free(cfg);
         return 0;
     }
+    /* service.user without root: say so before anything binds or opens. */
+    if (sl_privileges_preflight(&cfg->service) != 0) {
+        sl_config_free(cfg);
+        return SL_EXIT_STARTUP;
+    }
+    sl_listen_fds_init();       /* sockets handed over by a reload */
     sl_runtime *rt = sl_runtime_new(cfg, once);
     int rc = SL_EXIT_STARTUP;
+    bool reload = false;
     if (rt) {
+        sl_runtime_set_reexec(rt, config, argv);
         rc = sl_runtime_run(rt);
+        reload = sl_runtime_reloading(rt);
         sl_runtime_free(rt);
     }
     sl_config_free(cfg);
+    if (reload) {
+        sl_exec_again(argv);    /* returns only if it failed (logged) */
+        return SL_EXIT_STARTUP;
+    }
     return rc;
 }

@@ -3,9 +3,13 @@
  * the tables as `--help-plugin` text and as man(7) source. */
 #include "options.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -49,6 +53,15 @@ static const char *expected_value(const sl_option *o)
 static bool has_range(const sl_option *o) { return o->min < o->max; }
 
 static bool is_secret(const sl_option *o) { return (o->flags & SL_OPTF_SECRET) != 0; }
+
+/* A secret option whose value is text (not a map or a raw node) may also
+ * be given as NAME_file: the path of a file holding the value. */
+static bool has_file_sibling(const sl_option *o)
+{
+    return is_secret(o) && o->type != SL_OPT_STRMAP && o->type != SL_OPT_NODE;
+}
+
+#define FILE_SUFFIX "_file"
 
 /* One bound of a range as a config would write it ("1KiB", "5m", "10"). */
 static void format_bound(const sl_option *o, int64_t v, char *buf, size_t cap)
@@ -119,6 +132,12 @@ static void check_table(const sl_option *opts)
             table_bug(o, "is a choice without choices");
         if ((o->type == SL_OPT_STRMAP || o->type == SL_OPT_NODE) && o->def)
             table_bug(o, "cannot have a default");
+        if (has_file_sibling(o)) {
+            size_t n = strlen(o->name);
+            for (const sl_option *p = opts; p->name; p++)
+                if (strncmp(p->name, o->name, n) == 0 && strcmp(p->name + n, FILE_SUFFIX) == 0)
+                    table_bug(o, "is a secret, whose NAME_file form is taken by another option");
+        }
     }
 }
 
@@ -227,7 +246,7 @@ static char *concat(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     char *s = sl_malloc(la + lb + 1);
-    memcpy(s, a, la);
+    memcpy(s, a, la);   // NOLINT(bugprone-not-null-terminated-result): b's copy ends it
     memcpy(s + la, b, lb + 1);
     return s;
 }
@@ -384,6 +403,154 @@ static void read_map(apply_ctx *c, const sl_option *o, const sl_node *map, sl_st
     }
 }
 
+/* ---- secrets from files (NAME_file) ---------------------------------------- */
+
+/* The secret option NAME when `full` is "NAME_file". */
+static bool find_secret_file_option(const apply_ctx *c, const char *full, option_ref *ref)
+{
+    size_t n = strlen(full), k = strlen(FILE_SUFFIX);
+    if (n <= k || strcmp(full + n - k, FILE_SUFFIX) != 0)
+        return false;
+    char *stem = sl_strndup(full, n - k);
+    bool found = find_option(c, stem, ref) && has_file_sibling(ref->opt);
+    free(stem);
+    return found;
+}
+
+static void wipe_free(char *p, size_t n)
+{
+    if (!p)
+        return;
+    explicit_bzero(p, n);
+    free(p);
+}
+
+/* The content of a secret file: a regular file of at most
+ * SL_SECRET_FILE_MAX bytes, without NUL bytes, trailing newlines (\n,
+ * \r\n) dropped, not empty. NULL with the reason in `why` (which never
+ * quotes the content). */
+static char *read_secret_file(const char *path, struct stat *st, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, st) != 0) {
+        snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        snprintf(why, cap, "%s is not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    /* One buffer of the largest size, never grown: no copy of the secret
+     * is left behind in freed memory. */
+    size_t len = 0, room = SL_SECRET_FILE_MAX + 1;
+    char *text = sl_malloc(room + 1);
+    for (;;) {
+        ssize_t got = read(fd, text + len, room - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
+            close(fd);
+            wipe_free(text, room + 1);
+            return NULL;
+        }
+        len += (size_t)got;
+        if (got == 0 || len == room)
+            break;
+    }
+    close(fd);
+    const char *problem = NULL;
+    if (len > SL_SECRET_FILE_MAX)
+        problem = "is larger than 64KiB (is it the right file?)";
+    else if (memchr(text, 0, len))
+        problem = "holds a NUL byte";
+    while (!problem && len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    if (!problem && len == 0)
+        problem = "is empty";
+    if (problem) {
+        snprintf(why, cap, "%s %s", path, problem);
+        wipe_free(text, room + 1);
+        return NULL;
+    }
+    text[len] = 0;
+    return text;
+}
+
+/* `full` ("auth.token_file") names the file that holds the value of the
+ * secret option ref->opt ("auth.token"): read it now, once; neither the
+ * content nor any part of it appears in a message. */
+static void take_secret_file(apply_ctx *c, const option_ref *ref, const char *full,
+                             const sl_node *v)
+{
+    const sl_option *o = ref->opt;
+    void *slot = slot_of(ref->set, o);
+    memset(slot, 0, slot_size(o->type));
+    if (!is_text(v)) {
+        sl_diag_error(c->d, v, "%s: option \"%s\" must be the path of a file holding \"%s\", "
+                               "not %s", c->what, full, o->name, sl_node_kind_name(v));
+        return;
+    }
+    char why[4200];
+    struct stat st;
+    char *text = read_secret_file(v->str, &st, why, sizeof why);
+    if (!text) {
+        sl_diag_error(c->d, v, "%s: option \"%s\": %s", c->what, full, why);
+        return;
+    }
+    if (st.st_mode & S_IROTH)
+        sl_diag_warn(c->d, v, "%s: option \"%s\": %s holds a secret but is readable by every "
+                              "user (mode %04o); fix it with: chmod o-r %s", c->what, full,
+                     v->str, (unsigned)(st.st_mode & 07777), v->str);
+    size_t n = strlen(text);
+    switch (read_text(o, text, slot)) {
+    case VALUE_OK:
+        break;
+    case VALUE_MALFORMED: {
+        char *choices = o->type == SL_OPT_ENUM ? choices_text(o) : NULL;
+        sl_diag_error(c->d, v, "%s: option \"%s\": the content of %s is not a valid \"%s\": it "
+                               "must be %s%s (the value is secret and not shown)", c->what, full,
+                      v->str, o->name, choices ? "one of: " : expected_value(o),
+                      choices ? choices : "");
+        free(choices);
+        break;
+    }
+    case VALUE_OUT_OF_RANGE: {
+        char lo[48], hi[48];
+        format_bound(o, o->min, lo, sizeof lo);
+        format_bound(o, o->max, hi, sizeof hi);
+        sl_diag_error(c->d, v, "%s: option \"%s\": the value of \"%s\" in %s must be between "
+                               "%s and %s (the value is secret and not shown)", c->what, full,
+                      o->name, v->str, lo, hi);
+        break;
+    }
+    }
+    wipe_free(text, n);
+}
+
+/* An option given a second time, or a secret given both as NAME and as
+ * NAME_file. */
+static void report_twice(apply_ctx *c, const option_ref *ref, const sl_node *key,
+                         const char *full)
+{
+    const sl_node *first = *ref->given_at;
+    size_t k = strlen(FILE_SUFFIX), n1 = strlen(first->str), n2 = strlen(key->str);
+    bool first_file = has_file_sibling(ref->opt) && n1 > k &&
+                      strcmp(first->str + n1 - k, FILE_SUFFIX) == 0;
+    bool this_file = has_file_sibling(ref->opt) && n2 > k &&
+                     strcmp(key->str + n2 - k, FILE_SUFFIX) == 0;
+    if (first_file == this_file)
+        sl_diag_error(c->d, key, "%s: option \"%s\" is given twice (first at line %d)", c->what,
+                      full, first->line);
+    else
+        sl_diag_error(c->d, key, "%s: give either \"%s\" or \"%s" FILE_SUFFIX "\", not both (the "
+                                 "other is at line %d)", c->what, ref->opt->name, ref->opt->name,
+                      first->line);
+}
+
 /* Store the value `v` given for option `o` (errors leave the zero value). */
 static void take_value(apply_ctx *c, const option_ref *ref, const sl_node *v)
 {
@@ -429,11 +596,17 @@ static void walk_map(apply_ctx *c, const sl_node *map, const char *prefix)
         const char *member;
         if (find_option(c, full, &ref)) {
             if (*ref.given_at)
-                sl_diag_error(c->d, key, "%s: option \"%s\" is given twice (first at line %d)",
-                              c->what, full, (*ref.given_at)->line);
+                report_twice(c, &ref, key, full);
             else {
                 *ref.given_at = key;
                 take_value(c, &ref, val);
+            }
+        } else if (find_secret_file_option(c, full, &ref)) {
+            if (*ref.given_at)
+                report_twice(c, &ref, key, full);
+            else {
+                *ref.given_at = key;
+                take_secret_file(c, &ref, full, val);
             }
         } else if ((member = first_in_group(c, full)) != NULL) {
             if (val->kind == SL_NODE_MAP) {
@@ -486,7 +659,10 @@ size_t sl_options_apply(const sl_optset *sets, size_t nsets, const sl_node *map,
             const sl_option *o = &sets[s].opts[i];
             if (c.given_at[s][i])
                 continue;
-            if ((o->flags & SL_OPTF_REQUIRED) && usable)
+            if ((o->flags & SL_OPTF_REQUIRED) && usable && has_file_sibling(o))
+                sl_diag_error(d, where ? where : map, "%s: missing required option \"%s\" (or "
+                              "\"%s" FILE_SUFFIX "\", a file holding it)", what, o->name, o->name);
+            else if ((o->flags & SL_OPTF_REQUIRED) && usable)
                 sl_diag_error(d, where ? where : map, "%s: missing required option \"%s\"", what,
                               o->name);
             set_default(o, slot_of(&sets[s], o));
@@ -539,6 +715,28 @@ static void range_text(const sl_option *o, char *buf, size_t cap)
     snprintf(buf, cap, "%s..%s", lo, hi);
 }
 
+/* The one-line help of a secret's NAME_file sibling. */
+static char *file_sibling_help(const sl_option *o)
+{
+    sl_buf b = {0};
+    sl_buf_printf(&b, "A file holding %s, to keep the secret out of the config: read once at "
+                      "startup (at most 64KiB, trailing newline dropped), never logged; "
+                      "instead of %s%s.", o->name, o->name,
+                  (o->flags & SL_OPTF_REQUIRED) ? ", one of the two is required" : "");
+    sl_buf_putc(&b, 0);
+    return b.p;
+}
+
+static void print_help_file_sibling(FILE *out, const sl_option *o)
+{
+    char *name = concat(o->name, FILE_SUFFIX);
+    char *help = file_sibling_help(o);
+    fprintf(out, "  %-20s %-9s %s\n", name, sl_opt_type_name(SL_OPT_STRING), "(path)");
+    fprintf(out, "      %s\n", help);
+    free(help);
+    free(name);
+}
+
 void sl_options_print_help(FILE *out, const sl_option *opts)
 {
     for (const sl_option *o = opts; o->name; o++) {
@@ -569,6 +767,8 @@ void sl_options_print_help(FILE *out, const sl_option *opts)
         if (o->help)
             fprintf(out, "      %s\n", o->help);
         sl_buf_free(&facts);
+        if (has_file_sibling(o))
+            print_help_file_sibling(out, o);
     }
 }
 
@@ -677,5 +877,21 @@ void sl_options_print_man(FILE *out, const sl_option *opts)
         sl_buf_free(&l.roman);
         if (o->help)
             man_put_text(out, o->help);
+        if (has_file_sibling(o)) {
+            char *name = concat(o->name, FILE_SUFFIX);
+            char *help = file_sibling_help(o);
+            man_br_line f = {out, {0}, false};
+            fputs(".TP\n.BR", out);
+            man_br_bold(&f, name);
+            man_br_roman(&f, " (");
+            man_br_bold(&f, sl_opt_type_name(SL_OPT_STRING));
+            man_br_roman(&f, ", path)");
+            man_br_flush_roman(&f);
+            fputc('\n', out);
+            sl_buf_free(&f.roman);
+            man_put_text(out, help);
+            free(help);
+            free(name);
+        }
     }
 }

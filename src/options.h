@@ -29,8 +29,14 @@ typedef enum {
 enum {
     SL_OPTF_REQUIRED = 1u << 0,
     SL_OPTF_AUTO     = 1u << 1,  /* INT: the word "auto" means 0 ("decide") */
-    SL_OPTF_SECRET   = 1u << 2,  /* never printed (help shows no default) */
+    SL_OPTF_SECRET   = 1u << 2,  /* never printed (help shows no default); unless
+                                    a map or a node, also accepted as NAME_file:
+                                    the path of a file holding the value, read
+                                    once when the config is applied */
 };
+
+/* Largest secret file (NAME_file) accepted. */
+#define SL_SECRET_FILE_MAX (64u * 1024)
 
 typedef struct {
     char **v;
@@ -67,7 +73,10 @@ typedef struct {
 
 /* Validate the MAP node `map` against the union of the given tables and fill
  * each output struct: every key must be an option of one of the tables
- * (nested maps for dotted names); unknown keys get a "did you mean" when a
+ * (nested maps for dotted names), or NAME_file for a secret option NAME (the
+ * file's content, trailing newlines dropped, is the value; an unreadable,
+ * empty or oversized file is an error, one every user may read a warning,
+ * and both NAME and NAME_file an error); unknown keys get a "did you mean" when a
  * close name exists; values are type- and range-checked; defaults are
  * applied; missing required options are reported at `where` (the name of
  * the thing, typically), or at the map when `where` is NULL. `what` names

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "privileges.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -28,7 +29,19 @@ static const sl_option service_options[] = {
      "Most bytes waiting between sources and workers."},
     {"admin.listen", SL_OPT_STRING, NULL, 0, 0, 0, NULL, SVC(admin_listen),
      "HOST:PORT ([ADDRESS]:PORT for IPv6) of the admin HTTP endpoint (GET /health, "
-     "GET /metrics in Prometheus format), e.g. 127.0.0.1:2020; off when not set."},
+     "GET /metrics in Prometheus format, GET /status in JSON), e.g. 127.0.0.1:2020; off "
+     "when not set."},
+    {"admin.failing_after", SL_OPT_DURATION, "60s", 0, 1000000000, 86400000000000LL, NULL,
+     SVC(admin_failing_after_ns),
+     "GET /health answers 503 once a destination has failed to deliver for this long."},
+    {"user", SL_OPT_STRING, NULL, 0, 0, 0, NULL, SVC(user),
+     "When started as root: the user (name or numeric uid) to run as once every source, "
+     "destination and the admin endpoint is open (privileged ports, root-only files are "
+     "opened as root); state_dir, its checkpoints and disk buffers are given to that user. "
+     "Not root: must be the current user. Off when not set."},
+    {"group", SL_OPT_STRING, NULL, 0, 0, 0, NULL, SVC(group),
+     "With user: the only group to run as (name or numeric gid); by default the user's "
+     "primary group and its supplementary groups."},
     SL_OPT_END,
 };
 
@@ -285,10 +298,18 @@ static bool build_handlers(sl_config *c, sl_pipeline_def *pl, const char *what,
         }
         if (errs == 0 && p->check)
             p->check(h->cfg, opts ? opts : name_node, h->label, d);
+        /* handlers that refer to the pipeline's destinations (route) */
+        if (errs == 0 && p->handler->check_pipeline) {
+            const char **to = sl_calloc(pl->n_to + 1, sizeof *to);
+            for (size_t k = 0; k < pl->n_to; k++)
+                to[k] = c->dests[pl->to[k]].name;
+            sl_handler_env env = {to, pl->n_to};
+            p->handler->check_pipeline(h->cfg, opts ? opts : name_node, h->label, &env, d);
+            free(to);
+        }
         if (errs)
             ok = false;
     }
-    (void)c;
     return ok;
 }
 
@@ -448,6 +469,8 @@ sl_config *sl_config_build(sl_doc *doc, sl_diags *d)
                           c->service.admin_listen, why);
         }
     }
+
+    sl_privileges_check_config(&c->service, svc, d);
 
     /* Sources and destinations first: pipelines refer to them. */
     static const char *const order[] = {"sources", "destinations", "pipelines"};

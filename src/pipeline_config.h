@@ -19,13 +19,16 @@ typedef struct {
     int64_t queue_max_events;
     uint64_t queue_max_bytes;
     char *admin_listen;         /* HOST:PORT of the admin endpoint, NULL: off */
+    int64_t admin_failing_after_ns;     /* /health: 503 after a destination fails this long */
+    char *user, *group;         /* run as (names or ids) after startup; NULL: off */
 } sl_service_cfg;
 
 /* Index order of the `encoding` and `compression` choices (src/plugin.c). */
 enum { SL_ENC_NDJSON, SL_ENC_JSON_ARRAY, SL_ENC_RAW };
 enum { SL_COMP_NONE, SL_COMP_GZIP };
-enum { SL_BUF_MEMORY };
-enum { SL_WHEN_FULL_BLOCK };
+enum { SL_BUF_MEMORY, SL_BUF_DISK };
+enum { SL_WHEN_FULL_BLOCK, SL_WHEN_FULL_DROP_NEWEST };
+enum { SL_FSYNC_INTERVAL, SL_FSYNC_ALWAYS, SL_FSYNC_NEVER };
 
 /* Options shared by every destination (see sl_plugin_common_options). */
 typedef struct {
@@ -39,6 +42,11 @@ typedef struct {
     int64_t buffer_max_events;
     uint64_t buffer_max_bytes;
     int buffer_when_full;
+    char *buffer_path;          /* disk: the directory; "" = STATE_DIR/buffers/NAME */
+    uint64_t buffer_max_size;   /* disk: most bytes in segment files */
+    uint64_t buffer_segment_size;
+    int buffer_fsync;
+    int64_t buffer_fsync_interval_ns;
     int64_t retry_initial_ns;
     int64_t retry_max_ns;
     int64_t retry_max_elapsed_ns;   /* 0: retry for ever */

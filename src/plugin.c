@@ -14,6 +14,7 @@ extern const sl_plugin sl_source_http;
 extern const sl_plugin sl_handler_set;
 extern const sl_plugin sl_handler_timestamp;
 extern const sl_plugin sl_handler_copy;
+extern const sl_plugin sl_handler_exec;
 extern const sl_plugin sl_handler_filter;
 extern const sl_plugin sl_handler_keep;
 extern const sl_plugin sl_handler_lowercase;
@@ -25,6 +26,9 @@ extern const sl_plugin sl_handler_parse_kv;
 extern const sl_plugin sl_handler_parse_nginx;
 extern const sl_plugin sl_handler_parse_regex;
 extern const sl_plugin sl_handler_parse_syslog;
+extern const sl_plugin sl_handler_dedup;
+extern const sl_plugin sl_handler_route;
+extern const sl_plugin sl_handler_sample;
 extern const sl_plugin sl_dest_stdout;
 extern const sl_plugin sl_dest_file;
 extern const sl_plugin sl_dest_s3;
@@ -37,6 +41,8 @@ static const sl_plugin *const plugins[] = {
     &sl_source_stdin,
     &sl_source_syslog,
     &sl_handler_copy,
+    &sl_handler_dedup,
+    &sl_handler_exec,
     &sl_handler_filter,
     &sl_handler_keep,
     &sl_handler_lowercase,
@@ -47,6 +53,8 @@ static const sl_plugin *const plugins[] = {
     &sl_handler_parse_syslog,
     &sl_handler_remove,
     &sl_handler_rename,
+    &sl_handler_route,
+    &sl_handler_sample,
     &sl_handler_set,
     &sl_handler_timestamp,
     &sl_handler_truncate,
@@ -60,8 +68,9 @@ static const sl_plugin *const plugins[] = {
 /* In the order of SL_ENC_* and SL_COMP_* (pipeline_config.h). */
 static const char *const encodings[] = {"ndjson", "json_array", "raw", NULL};
 static const char *const compressions[] = {"none", "gzip", NULL};
-static const char *const buffer_types[] = {"memory", NULL};
-static const char *const when_full[] = {"block", NULL};
+static const char *const buffer_types[] = {"memory", "disk", NULL};
+static const char *const when_full[] = {"block", "drop_newest", NULL};
+static const char *const fsync_modes[] = {"interval", "always", "never", NULL};
 
 #define DC(f) offsetof(sl_dest_common, f)
 static const sl_option dest_common_options[] = {
@@ -80,13 +89,31 @@ static const sl_option dest_common_options[] = {
     {"batch.max_age", SL_OPT_DURATION, "1s", 0, 0, 3600000000000LL, NULL, DC(batch_max_age_ns),
      "Longest an event waits for its batch to fill (files write as soon as input is idle)."},
     {"buffer.type", SL_OPT_ENUM, "memory", 0, 0, 0, buffer_types, DC(buffer_type),
-     "Where events wait for this destination: memory."},
+     "memory: events wait in memory (lost in a crash unless the source can re-read them); "
+     "disk: events are written to a log under buffer.path and sources are acknowledged "
+     "once they are durable there; a restart delivers what is left."},
     {"buffer.max_events", SL_OPT_INT, "10000", 0, 1, 100000000, NULL, DC(buffer_max_events),
-     "Most events waiting in the buffer; when full, workers wait."},
+     "Most events waiting in memory (for a disk buffer: read back and waiting to be sent)."},
     {"buffer.max_bytes", SL_OPT_SIZE, "8MiB", 0, 1024, 1LL << 40, NULL, DC(buffer_max_bytes),
-     "Most message bytes waiting in the buffer; when full, workers wait."},
+     "Most message bytes waiting in memory (likewise)."},
     {"buffer.when_full", SL_OPT_ENUM, "block", 0, 0, 0, when_full, DC(buffer_when_full),
-     "block: slow the sources down (backpressure), never drop."},
+     "block: slow the sources down (backpressure), never drop; drop_newest: drop what does "
+     "not fit and count it (sluice_destination_events_dropped_total)."},
+    {"buffer.path", SL_OPT_STRING, "", 0, 0, 0, NULL, DC(buffer_path),
+     "disk: the buffer's directory (default: service.state_dir/buffers/NAME); one "
+     "destination per directory."},
+    {"buffer.max_size", SL_OPT_SIZE, "1GiB", 0, 65536, 1LL << 50, NULL, DC(buffer_max_size),
+     "disk: most bytes of segment files; when reached, buffer.when_full applies."},
+    {"buffer.segment_size", SL_OPT_SIZE, "32MiB", 0, 4096, 1LL << 32, NULL,
+     DC(buffer_segment_size),
+     "disk: size of one segment file (at most a quarter of max_size); a segment is deleted "
+     "once every event in it is delivered."},
+    {"buffer.fsync", SL_OPT_ENUM, "interval", 0, 0, 0, fsync_modes, DC(buffer_fsync),
+     "disk: when writes are made durable before sources are acknowledged: interval (every "
+     "fsync_interval), always (before every acknowledgement), never (the kernel decides; "
+     "survives a crash of sluice, not of the machine)."},
+    {"buffer.fsync_interval", SL_OPT_DURATION, "500ms", 0, 1000000, 60000000000LL, NULL,
+     DC(buffer_fsync_interval_ns), "disk, fsync: interval: how often."},
     {"retry.initial", SL_OPT_DURATION, "500ms", 0, 1000000, 3600000000000LL, NULL,
      DC(retry_initial_ns),
      "First retry delay after a failed send; each wait is random in [0, delay] (full jitter)."},

@@ -35,6 +35,10 @@ typedef struct {
     /* A chunk's ack fired: every event from it was committed or given up
      * (status has SL_ACK_* bits). Runs on any thread. Optional. */
     void (*chunk_done)(sl_source *src, sl_chunk *c, unsigned status);
+    /* Optional, on the I/O thread (for /metrics): for each input it tracks
+     * (a tailed file), how many bytes it holds beyond what is delivered. */
+    void (*lag)(sl_source *src, void (*emit)(void *ctx, const char *item, uint64_t bytes),
+                void *ctx);
 } sl_source_ops;
 
 /* ---- handlers ------------------------------------------------------------
@@ -50,12 +54,30 @@ typedef enum {
 
 typedef struct sl_handler_ctx sl_handler_ctx;
 
+/* What a handler may know about its pipeline (for the optional
+ * check_pipeline and create_env ops): the names of the pipeline's `to`
+ * destinations, in order (index k is bit k of sl_handler_route_to's mask). */
+typedef struct {
+    const char *const *to;
+    size_t n_to;
+} sl_handler_env;
+
 typedef struct {
     /* Build run-time state from the parsed config; NULL + logged error on failure. */
     void *(*create)(const void *cfg, const char *name);
     sl_handler_result (*process)(void *state, sl_event *ev, sl_handler_ctx *hc);
     void (*destroy)(void *state);
+    /* Optional (route): used instead of create when set, with the pipeline. */
+    void *(*create_env)(const void *cfg, const char *name, const sl_handler_env *env);
+    /* Optional (route): config checks that need the pipeline, after the
+     * option table and the plugin's check passed. */
+    void (*check_pipeline)(const void *cfg, const sl_node *node, const char *what,
+                           const sl_handler_env *env, sl_diags *d);
 } sl_handler_ops;
+
+/* Most destinations a pipeline with a route handler may have (the bits of
+ * sl_handler_route_to's mask). */
+#define SL_ROUTE_MAX_DESTS 64
 
 /* From inside process(): a further event (a clone of `like`) that continues
  * through the rest of the chain after this one. */
@@ -63,6 +85,11 @@ sl_event *sl_handler_emit(sl_handler_ctx *hc, const sl_event *like);
 /* From inside process(): say why an ERROR happened (copied). */
 void sl_handler_fail(sl_handler_ctx *hc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* From inside process() (route): send this event (and what it emits later
+ * in the chain) only to the pipeline's `to` destinations whose bits are set
+ * in mask (bit k: the k-th name of sl_handler_env.to). Replaces the mask an
+ * earlier handler set; every destination when none did. */
+void sl_handler_route_to(sl_handler_ctx *hc, uint64_t mask);
 
 /* ---- destinations --------------------------------------------------------
  * Each destination runs on its own thread (`concurrency` threads for

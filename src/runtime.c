@@ -14,7 +14,9 @@
 
 #include "admin.h"
 #include "dest.h"
+#include "listen_fds.h"
 #include "log.h"
+#include "privileges.h"
 #include "sd_notify.h"
 #include "util/clock.h"
 #include "util/units.h"
@@ -117,6 +119,35 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     event_active(rt->check_ev, 0, 0);
 }
 
+/* Let the threads go: close the queue, join the workers, then close and
+ * join the destinations: first those that may send dead letters, then the
+ * dead-letter destinations. drain: disk buffers deliver what they hold
+ * first (--once); else they keep it for the next run. */
+static void stop_threads(sl_runtime *rt, bool drain)
+{
+    sl_queue_close(&rt->queue);
+    for (size_t i = 0; i < rt->workers_started; i++)
+        pthread_join(rt->workers[i], NULL);
+    rt->workers_started = 0;
+    for (int dl = 0; dl < 2; dl++) {
+        for (size_t i = 0; i < rt->n_dests; i++)
+            if (sl_dest_is_dead_letter(&rt->dests[i]) == (dl == 1))
+                sl_dest_close_input(&rt->dests[i], drain);
+        for (size_t i = 0; i < rt->n_dests; i++)
+            if (sl_dest_is_dead_letter(&rt->dests[i]) == (dl == 1))
+                sl_dest_join(&rt->dests[i]);
+    }
+}
+
+static void *closer_main(void *arg)
+{
+    sl_runtime *rt = arg;
+    stop_threads(rt, rt->closer_drain);
+    atomic_store(&rt->closer_done, true);
+    event_active(rt->check_ev, 0, 0);
+    return NULL;
+}
+
 /* I/O thread: stop the loop once nothing is left to do. */
 static void check_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -131,8 +162,22 @@ static void check_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!all_done || atomic_load(&rt->live_chunks) != 0)
         return;
-    if (!rt->draining)
-        sl_info(RT, "every source has finished and every event is accounted for");
+    if (!rt->closer_started) {
+        if (!rt->draining)
+            sl_info(RT, "every source has finished and every event is accounted for");
+        /* Workers and destinations stop on their own thread, so that the
+         * loop keeps answering signals (and the shutdown timer) while disk
+         * buffers deliver what they hold. */
+        rt->closer_started = true;
+        rt->closer_drain = rt->once && !rt->draining;
+        if (pthread_create(&rt->closer, NULL, closer_main, rt) == 0)
+            return;
+        rt->closer_started = false;
+        sl_error(RT, "cannot start the closing thread: %s; stopping on the I/O thread",
+                 strerror(errno));
+    }
+    if (rt->closer_started && !atomic_load(&rt->closer_done))
+        return;
     event_base_loopbreak(rt->base);
 }
 
@@ -153,6 +198,14 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sl_runtime *rt = arg;
+    if (rt->reloading) {
+        sl_warn(RT, "reload: shutdown_timeout reached with %llu chunks of events still in "
+                    "flight; starting the new configuration without them (file sources "
+                    "read them again)", (unsigned long long)atomic_load(&rt->live_chunks));
+        atomic_store(&rt->aborting, true);
+        sl_exec_again(rt->argv);    /* only returns if exec failed */
+        _exit(SL_EXIT_STARTUP);
+    }
     sl_warn(RT, "shutdown_timeout reached with %llu chunks of events still in flight; "
                 "exiting without them (file sources will read them again on restart)",
             (unsigned long long)atomic_load(&rt->live_chunks));
@@ -207,11 +260,28 @@ static void status_cb(evutil_socket_t fd, short what, void *arg)
 /* The watchdog is fed from a timer on the I/O thread, so a wedged event
  * loop (sources, signals, admin endpoint) stops feeding it and systemd
  * restarts sluice. */
+/* The I/O loop is alive (this runs on it); the workers are alive unless
+ * one has been running handlers on a single chunk for a whole watchdog
+ * period (a stuck handler): then systemd is not fed, and restarts us. */
 static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    (void)arg;
+    sl_runtime *rt = arg;
+    int64_t now = sl_mono_ns(), limit = (int64_t)sl_notify_watchdog_usec() * 1000;
+    for (size_t i = 0; i < rt->n_workers; i++) {
+        int64_t since = atomic_load_explicit(&rt->worker_busy_since[i], memory_order_relaxed);
+        if (since && now - since > limit) {
+            static sl_ratelimit rl;
+            unsigned sup;
+            if (sl_ratelimit_allow(&rl, 3, &sup))
+                sl_error(RT, "a worker has been running handlers on one chunk for %.1fs (a "
+                             "stuck handler?); not feeding the systemd watchdog%s",
+                         (double)(now - since) / 1e9,
+                         sup ? " (similar messages were suppressed)" : "");
+            return;
+        }
+    }
     sl_notify("WATCHDOG=1");
 }
 
@@ -240,7 +310,7 @@ static void ops_start(sl_runtime *rt)
 
 static void ops_stopping(sl_runtime *rt)
 {
-    if (rt->stopping_sent)
+    if (rt->stopping_sent || rt->reloading)
         return;
     rt->stopping_sent = true;
     sl_notify("STOPPING=1");
@@ -255,6 +325,11 @@ static void begin_drain(sl_runtime *rt, const char *why)
         return;
     }
     rt->draining = true;
+    /* Disk buffers keep what they hold for the next run; if --once was
+     * delivering it (the closing thread), that stops now. */
+    for (size_t i = 0; i < rt->n_dests; i++)
+        if (rt->dests[i].disk && rt->closer_started)
+            sl_dest_close_input(&rt->dests[i], false);
     char d[32];
     sl_format_duration(rt->cfg->service.shutdown_timeout_ns, d, sizeof d);
     sl_info(RT, "%s: stopping sources and draining in-flight events (up to %s)", why, d);
@@ -265,6 +340,65 @@ static void begin_drain(sl_runtime *rt, const char *why)
     rt->timeout_ev = evtimer_new(rt->base, timeout_cb, rt);
     evtimer_add(rt->timeout_ev, &tv);
     event_active(rt->check_ev, 0, 0);
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------
+ * A valid new configuration replaces the running one by draining this one
+ * (sources stop, every event in flight is delivered, checkpoints and disk
+ * buffer positions are saved, exactly as for SIGTERM) and executing sluice
+ * again in the same process (the same PID for systemd), handing the
+ * listening sockets over (listen_fds.h) so no port is unbound. File
+ * sources resume from their checkpoints, so nothing is read twice or
+ * skipped; disk buffers replay what they hold. An invalid one is reported
+ * and changes nothing. */
+static void reload(sl_runtime *rt)
+{
+    if (rt->once || !rt->config_path || !rt->argv) {
+        sl_warn(RT, "SIGHUP: reload is not available with --once; ignored");
+        return;
+    }
+    if (rt->draining) {
+        sl_warn(RT, "SIGHUP: already %s; ignored", rt->reloading ? "reloading" : "stopping");
+        return;
+    }
+    if (sl_privileges_dropped()) {
+        sl_error(RT, "SIGHUP: cannot reload after service.user dropped root (the new "
+                     "configuration would open its files and sockets without root); restart "
+                     "sluice to apply it");
+        return;
+    }
+    sl_diags diags = {0};
+    sl_config *next = sl_config_load(rt->config_path, &diags);
+    if (!next) {
+        for (size_t i = 0; i < diags.n; i++)
+            sl_error(RT, "reload: %s", diags.v[i].text);
+        sl_error(RT, "reload: %s has %zu error%s; still running the current configuration",
+                 rt->config_path, diags.errors, diags.errors == 1 ? "" : "s");
+        sl_diags_free(&diags);
+        return;
+    }
+    sl_diags_free(&diags);
+    sl_config_free(next);
+    sl_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(sl_mono_ns() / 1000));
+    rt->reloading = true;
+    sl_listen_fds_begin_handover();     /* before the sources stop */
+    begin_drain(rt, "SIGHUP (reload)");
+}
+
+void sl_runtime_set_reexec(sl_runtime *rt, const char *config_path, char **argv)
+{
+    rt->config_path = config_path;
+    rt->argv = argv;
+}
+
+bool sl_runtime_reloading(const sl_runtime *rt) { return rt->reloading; }
+
+void sl_exec_again(char **argv)
+{
+    sl_listen_fds_export();
+    sl_info(RT, "reload: starting the new configuration");
+    execv("/proc/self/exe", argv);
+    sl_error(RT, "reload: cannot execute /proc/self/exe: %s", strerror(errno));
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -279,8 +413,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         begin_drain(rt, "SIGINT");
         break;
     case SIGHUP:
-        sl_warn(RT, "SIGHUP: configuration reload is not implemented yet; "
-                    "restart sluice to apply a new configuration");
+        reload(rt);
         break;
     case SIGUSR1:
         /* Reopen output files (logrotate): each destination's thread does
@@ -355,9 +488,18 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
             sl_handler_inst *h = &p->handlers[p->n_handlers];
             h->plugin = hd->plugin;
             h->label = hd->label;
-            h->state = hd->plugin->handler->create ? hd->plugin->handler->create(hd->cfg, hd->label)
-                                                   : NULL;
-            if (hd->plugin->handler->create && !h->state)
+            const sl_handler_ops *ops = hd->plugin->handler;
+            if (ops->create_env) {      /* route: needs the pipeline's destination names */
+                const char **to = sl_calloc(p->n_to + 1, sizeof *to);
+                for (size_t k = 0; k < p->n_to; k++)
+                    to[k] = p->to[k]->name;
+                sl_handler_env env = {to, p->n_to};
+                h->state = ops->create_env(hd->cfg, hd->label, &env);
+                free(to);
+            } else {
+                h->state = ops->create ? ops->create(hd->cfg, hd->label) : NULL;
+            }
+            if ((ops->create || ops->create_env) && !h->state)
                 ok = false;
             else
                 p->n_handlers++;
@@ -384,6 +526,7 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
     }
     rt->n_workers = svc->workers > 0 ? (size_t)svc->workers : default_workers();
     rt->workers = sl_calloc(rt->n_workers, sizeof *rt->workers);
+    rt->worker_busy_since = sl_calloc(rt->n_workers, sizeof *rt->worker_busy_since);
     if (!ok) {
         sl_runtime_free(rt);
         return NULL;
@@ -440,6 +583,14 @@ int sl_runtime_run(sl_runtime *rt)
         }
         s->started = true;
     }
+    /* Least privilege (service.user): every source has bound its sockets
+     * and opened its files, destinations and the admin endpoint are open,
+     * and no event has flowed yet (sources only read from the loop). The
+     * worker and destination threads already exist: glibc applies the
+     * setuid/setgid family to every thread of the process. */
+    if (rc == SL_EXIT_OK && sl_privileges_drop(rt->cfg) != 0)
+        rc = SL_EXIT_STARTUP;
+    sl_listen_fds_close_unused();   /* sockets of sources a reload removed */
     if (rc == SL_EXIT_OK) {
         sl_info(RT, "sluice %s running: %zu sources, %zu destinations, %zu pipelines, %zu workers%s",
                 SLUICE_VERSION, rt->n_sources, rt->n_dests, rt->n_pipelines, rt->n_workers,
@@ -461,14 +612,11 @@ int sl_runtime_run(sl_runtime *rt)
     stop_sources(rt);
 
     /* Everything in flight has been delivered (or startup failed before
-     * anything flowed): let the threads go. */
-    sl_queue_close(&rt->queue);
-    for (size_t i = 0; i < rt->workers_started; i++)
-        pthread_join(rt->workers[i], NULL);
-    for (size_t i = 0; i < rt->n_dests; i++)
-        sl_dest_close_input(&rt->dests[i]);
-    for (size_t i = 0; i < rt->n_dests; i++)
-        sl_dest_join(&rt->dests[i]);
+     * anything flowed): the closing thread let the threads go, or we do. */
+    if (rt->closer_started)
+        pthread_join(rt->closer, NULL);
+    else
+        stop_threads(rt, false);
 
     uint64_t failed = atomic_load(&rt->failed_chunks);
     for (size_t i = 0; i < rt->n_sources; i++) {
@@ -527,5 +675,6 @@ void sl_runtime_free(sl_runtime *rt)
     free(rt->pipelines);
     free(rt->dests);
     free(rt->workers);
+    free(rt->worker_busy_since);
     free(rt);
 }

@@ -51,6 +51,11 @@ struct sl_source {
     atomic_uint_fast64_t events_in, bytes_in, chunks_failed;
 };
 
+/* Upper bounds (seconds) of the batch latency histogram's buckets; the
+ * last bucket is +Inf. */
+#define SL_LATENCY_BUCKETS 12
+extern const double sl_latency_bounds[SL_LATENCY_BUCKETS - 1];
+
 struct sl_dest {
     const char *name;
     const sl_plugin *plugin;
@@ -67,9 +72,19 @@ struct sl_dest {
     uint64_t ring_bytes;
     int64_t oldest_ns;          /* monotonic time the oldest waiting event arrived */
     bool closing;
+    atomic_bool abandon;        /* stop sending, leave the rest unacked (a
+                                   disk buffer keeps it for the next run) */
+    struct sl_disk_buffer *disk;    /* buffer.type: disk, else NULL */
     pthread_t thread;
     bool thread_started, opened;
     atomic_uint_fast64_t events_out, batches_out, events_failed, retries;
+    atomic_uint_fast64_t events_dropped;    /* buffer full, when_full: drop_newest */
+    /* health: monotonic time of the first failed attempt since the last
+     * commit (0: delivering), and the last failure's reason (under mu) */
+    atomic_int_fast64_t failing_since_ns;
+    char last_error[256];
+    /* time from taking a batch to its commit (retries included) */
+    atomic_uint_fast64_t latency_buckets[SL_LATENCY_BUCKETS], latency_count, latency_sum_us;
     struct sl_dest_runner *runner;  /* src/dest.c's own state (encoding
                                        buffers, dead-letter routes) */
 };
@@ -86,12 +101,24 @@ struct sl_runtime {
     size_t n_pipelines;
     pthread_t *workers;
     size_t n_workers, workers_started;
+    /* per worker: monotonic time it started running handlers on its
+     * current chunk, 0 when idle or handing over (the watchdog reads it) */
+    atomic_int_fast64_t *worker_busy_since;
+    atomic_size_t worker_seq;
     bool once;                  /* read sources to their end, then stop */
     struct event *wake_ev;      /* resume paused sources (any thread) */
     struct event *check_ev;     /* re-check whether we are done (any thread) */
     struct event *timeout_ev;   /* shutdown_timeout expired */
     struct event *sig_ev[4];   /* TERM, INT, HUP, USR1 */
     bool draining;
+    bool reloading;             /* the drain is a reload (SIGHUP) */
+    const char *config_path;    /* for a reload: what to load, how to run again */
+    char **argv;
+    /* the closing thread: joins workers and destinations after the last
+     * chunk, while the loop still answers signals */
+    pthread_t closer;
+    bool closer_started, closer_drain;
+    atomic_bool closer_done;
     bool stopping_sources;
     int exit_code;
     atomic_bool sources_waiting_memory;
@@ -123,6 +150,13 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once);
  * calling thread until stopped. Returns an SL_EXIT_ code. */
 int sl_runtime_run(sl_runtime *rt);
 void sl_runtime_free(sl_runtime *rt);
+/* Enable reload on SIGHUP: the config file to validate, and the argv to
+ * execute again (/proc/self/exe) once the old pipeline has drained. */
+void sl_runtime_set_reexec(sl_runtime *rt, const char *config_path, char **argv);
+/* After sl_runtime_run: was it stopped for a reload? Then, after
+ * sl_runtime_free, call sl_exec_again (which returns only on failure). */
+bool sl_runtime_reloading(const sl_runtime *rt);
+void sl_exec_again(char **argv);
 
 /* ---- for sources (I/O thread) ---- */
 /* A chunk for this source; its data buffer has data_cap bytes. */
@@ -145,7 +179,17 @@ void *sl_worker_main(void *arg);
 void sl_dest_init(sl_dest *d);
 int sl_dest_start(sl_dest *d);
 void sl_dest_push(sl_dest *d, sl_event *const *evs, size_t n);
-void sl_dest_close_input(sl_dest *d);
+/* No more input. drain: deliver what is buffered first (a disk buffer
+ * replays all of it); else a disk buffer stops now, keeping the rest. */
+void sl_dest_close_input(sl_dest *d, bool drain);
+bool sl_dest_is_dead_letter(const sl_dest *d);
+/* For a disk buffer's replay: the memory ring, waiting for room (returns
+ * early, with how many went in, once *stop is true); closing it (the
+ * senders finish what it holds, then stop); abandoning (the senders stop
+ * at once and leave what they hold unacknowledged). */
+size_t sl_dest_ring_push(sl_dest *d, sl_event *const *evs, size_t n, atomic_bool *stop);
+void sl_dest_ring_close(sl_dest *d);
+void sl_dest_abandon(sl_dest *d);
 void sl_dest_join(sl_dest *d);
 void sl_dest_destroy(sl_dest *d);
 

@@ -21,6 +21,7 @@ typedef struct {
 
 typedef struct {
     sl_runtime *rt;
+    atomic_int_fast64_t *busy_since;    /* rt->worker_busy_since[i]: 0 when idle */
     event_vec *stage;           /* one per destination */
 } worker;
 
@@ -28,6 +29,7 @@ struct sl_handler_ctx {
     event_vec emitted;
     const char *error;
     sl_event *ev;
+    uint64_t route;     /* bits of the pipeline's `to` (sl_handler_route_to) */
 };
 
 static void vec_push(event_vec *v, sl_event *ev)
@@ -58,6 +60,12 @@ void sl_handler_fail(sl_handler_ctx *hc, const char *fmt, ...)
     if ((size_t)n >= sizeof tmp)
         n = sizeof tmp - 1;
     hc->error = sl_event_strdup(hc->ev, tmp, (size_t)n);
+}
+
+/* route handler: which of the pipeline's destinations get this event */
+void sl_handler_route_to(sl_handler_ctx *hc, uint64_t mask)
+{
+    hc->route = mask;
 }
 
 static void stage(worker *w, sl_dest *d, sl_event *ev)
@@ -111,20 +119,30 @@ static void handler_failed(worker *w, sl_pipeline *p, const sl_handler_inst *h, 
                 h->label, msg, suppressed ? " (similar messages were suppressed)" : "");
 }
 
-/* Run handlers [i..] of pipeline p on ev, staging whatever comes out. */
-static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev)
+/* Run handlers [i..] of pipeline p on ev, staging whatever comes out to
+ * the destinations of p->to whose bits are set in `route` (all of them
+ * unless a route handler narrowed it; pipelines with a route handler have
+ * at most SL_ROUTE_MAX_DESTS destinations). */
+static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev, uint64_t route)
 {
     if (i == p->n_handlers) {
-        for (size_t k = 0; k < p->n_to; k++)
+        size_t staged = 0;
+        for (size_t k = 0; k < p->n_to; k++) {
+            if (k < 64 && !(route >> k & 1))
+                continue;
             stage(w, p->to[k], ev);
+            staged++;
+        }
+        if (!staged && p->n_to)     /* routed nowhere: dropped */
+            atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
         return;
     }
     const sl_handler_inst *h = &p->handlers[i];
-    sl_handler_ctx hc = {.ev = ev};
+    sl_handler_ctx hc = {.ev = ev, .route = route};
     sl_handler_result r = h->plugin->handler->process(h->state, ev, &hc);
     switch (r) {
     case SL_HANDLER_PASS:
-        run_chain(w, p, i + 1, ev);
+        run_chain(w, p, i + 1, ev, hc.route);
         break;
     case SL_HANDLER_DROP:
         atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
@@ -134,7 +152,7 @@ static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev)
         break;
     }
     for (size_t k = 0; k < hc.emitted.n; k++)
-        run_chain(w, p, i + 1, hc.emitted.v[k]);
+        run_chain(w, p, i + 1, hc.emitted.v[k], hc.route);
     free(hc.emitted.v);
 }
 
@@ -143,14 +161,18 @@ static void process_chunk(worker *w, sl_chunk *c)
     sl_runtime *rt = w->rt;
     sl_source *src = c->source;
     uint32_t n = c->n_events;   /* handlers may append clones; they run via the chain */
+    /* The watchdog checks that no worker is stuck in its handlers; waiting
+     * for room in a destination (backpressure) below is not being stuck. */
+    atomic_store_explicit(w->busy_since, sl_mono_ns(), memory_order_relaxed);
     for (uint32_t i = 0; i < n; i++) {
         sl_event *ev = c->events[i];
         /* Every pipeline but the last works on its own copy. */
         for (size_t k = 0; k + 1 < src->n_pipelines; k++)
-            run_chain(w, src->pipelines[k], 0, sl_event_clone(ev));
+            run_chain(w, src->pipelines[k], 0, sl_event_clone(ev), UINT64_MAX);
         if (src->n_pipelines)
-            run_chain(w, src->pipelines[src->n_pipelines - 1], 0, ev);
+            run_chain(w, src->pipelines[src->n_pipelines - 1], 0, ev, UINT64_MAX);
     }
+    atomic_store_explicit(w->busy_since, 0, memory_order_relaxed);
     size_t staged = 0;
     for (size_t d = 0; d < rt->n_dests; d++)
         staged += w->stage[d].n;
@@ -168,6 +190,8 @@ static void process_chunk(worker *w, sl_chunk *c)
 void *sl_worker_main(void *arg)
 {
     worker w = {.rt = arg};
+    size_t idx = atomic_fetch_add(&w.rt->worker_seq, 1) % w.rt->n_workers;
+    w.busy_since = &w.rt->worker_busy_since[idx];
     w.stage = sl_calloc(w.rt->n_dests, sizeof *w.stage);
     sl_chunk *c;
     while ((c = sl_queue_pop(&w.rt->queue)) != NULL)

@@ -232,10 +232,7 @@ int sl_aws_parse_imds_document(const char *json, sl_aws_creds *out, char *err, s
         if (token)
             copy_field(out->session_token, sizeof out->session_token, token, strlen(token));
         struct tm tm = {0};
-        if (exp && sscanf(exp, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                          &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
-            tm.tm_year -= 1900;
-            tm.tm_mon -= 1;
+        if (exp && strptime(exp, "%Y-%m-%dT%H:%M:%S", &tm)) {   /* then "Z" */
             out->expires = (int64_t)timegm(&tm);
         } else {
             out->expires = (int64_t)time(NULL) + 3600;  /* no expiry given: look again */

@@ -129,10 +129,11 @@ static void http_check(void *cfgp, const sl_node *node, const char *what, sl_dia
                       "%s: option \"url\" must be an http:// or https:// URL", what);
     if (cfg->auth_type == AUTH_BASIC && (!cfg->auth_user || !cfg->auth_password))
         sl_diag_error(d, node_of(node, "auth", "type"),
-                      "%s: auth.type basic needs auth.user and auth.password", what);
+                      "%s: auth.type basic needs auth.user and auth.password (or "
+                      "auth.password_file)", what);
     if (cfg->auth_type == AUTH_BEARER && (!cfg->auth_token || !*cfg->auth_token))
         sl_diag_error(d, node_of(node, "auth", "type"),
-                      "%s: auth.type bearer needs auth.token", what);
+                      "%s: auth.type bearer needs auth.token (or auth.token_file)", what);
     if (cfg->auth_type != AUTH_BASIC && (cfg->auth_user || cfg->auth_password))
         sl_diag_error(d, node_of(node, "auth", NULL),
                       "%s: auth.user and auth.password are only used with auth.type basic", what);
@@ -214,7 +215,7 @@ static void excerpt(const sl_buf *resp, char *out, size_t cap)
         if (space)
             out[o++] = ' ';
         space = false;
-        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+        out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
     }
     if (resp->len > EXCERPT_BYTES && o + 4 < cap) {
         memcpy(out + o, "...", 3);

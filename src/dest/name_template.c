@@ -119,8 +119,9 @@ static void append_value(const sl_name_template *t, sl_buf *b, const char *s, si
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         bool dotdot = c == '.' && ((i + 1 < n && s[i + 1] == '.') || (i > 0 && s[i - 1] == '.'));
-        bool ok = t->kind == SL_NAME_OBJECT_KEY ? key_safe(c) : (c != '/' && c >= 0x20 && c != 0x7f);
-        sl_buf_putc(b, ok && !dotdot ? (char)c : '_');
+        bool ok = t->kind == SL_NAME_OBJECT_KEY ? key_safe(c)
+                                                : (c != '/' && c >= 0x20 && c != 0x7f);
+        sl_buf_putc(b, (char)(ok && !dotdot ? c : '_'));
     }
 }
 

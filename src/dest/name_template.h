@@ -33,7 +33,7 @@ bool sl_name_template_has_fields(const sl_name_template *t);
  * random one), and NUL-terminate it. `ev` may be NULL for a template
  * that does not vary. */
 void sl_name_template_render(const sl_name_template *t, const sl_event *ev,
-                             const sl_event *time_ev, const char *uuid, sl_buf *out);
+                             const sl_event *time_ev, const char *uuid, sl_buf *b);
 
 /* A random (version 4) UUID as 36 characters plus NUL. */
 void sl_uuid4(char out[37]);

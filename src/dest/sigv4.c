@@ -91,8 +91,9 @@ int sl_sigv4_signing_key(const char *secret_key, const char *date,
         return -1;
     unsigned char k_secret[4 + SL_SIGV4_MAX_SECRET];
     unsigned char k[SL_SIGV4_KEY_LEN], k2[SL_SIGV4_KEY_LEN];
-    memcpy(k_secret, "AWS4", 4);
-    memcpy(k_secret + 4, secret_key, n);
+    /* HMAC key bytes, not a string: no terminator wanted. */
+    memcpy(k_secret, "AWS4", 4);            // NOLINT(bugprone-not-null-terminated-result)
+    memcpy(k_secret + 4, secret_key, n);    // NOLINT(bugprone-not-null-terminated-result)
     int rc = sl_sigv4_hmac_sha256(k_secret, 4 + n, date, 8, k);
     OPENSSL_cleanse(k_secret, sizeof k_secret);
     if (rc == 0)
@@ -233,7 +234,7 @@ typedef struct {
 
 static char lower(char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    return (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 }
 
 static int name_cmp(const char *a, size_t an, const char *b, size_t bn)
@@ -373,7 +374,7 @@ static int canonical_headers(const sl_sigv4_request *req, const char *token,
             if (!given[k] || !must_equal[k] || !name_is(&hs[i], implied_names[k]))
                 continue;
             size_t len = strlen(must_equal[k]);
-            if (cr->len - start != len || memcmp(cr->p + start, must_equal[k], len)) {
+            if (cr->len - start != len || memcmp(cr->p + start, must_equal[k], len) != 0) {
                 static const char *const why[H_N] = {
                     "the x-amz-date header is not the request's amz_date",
                     "the x-amz-security-token header is not the session token",
@@ -416,8 +417,10 @@ static void reencode(sl_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '%' && n - i > 2 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (unsigned char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        int hi = c == '%' && n - i > 2 ? hexval(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+        if (lo >= 0) {
+            c = (unsigned char)(hi << 4 | lo);
             i += 2;
         }
         uri_encode(b, &c, 1, false, false);

@@ -15,6 +15,11 @@
  * other time (other threads, other code) allocation is malloc and free as
  * before. The parsed tree is never json_decref'd: it goes with the chunk.
  *
+ * Bytes that are not UTF-8 (nginx's `escape=json` writes every byte of
+ * 0x80 and up as it is, so a request with such a byte makes a line jansson
+ * refuses) become U+FFFD, as the output writer would make them, and the
+ * text is parsed again: the event is not lost for one stray byte.
+ *
  * Limits: `max_depth` (nesting; a deeper object or array is kept as its
  * JSON text) and `max_fields` (values per event; further ones are
  * dropped); each is counted when hit, and the counts are logged when the
@@ -28,6 +33,7 @@
 #include "handlers/handler_util.h"
 #include "log.h"
 #include "plugin.h"
+#include "util/json_writer.h"
 #include "util/xalloc.h"
 
 /* ---- jansson's allocator -------------------------------------------------- */
@@ -195,6 +201,29 @@ static void put_value(conv *cv, sl_fields *f, const char *name, size_t nl, json_
     }
 }
 
+/* p[0..n) with every byte that is not part of a valid UTF-8 sequence
+ * replaced by U+FFFD, in the event's arena; *outn gets the length. */
+static const char *utf8_repaired(sl_event *ev, const char *p, size_t n, size_t *outn)
+{
+    char *out = sl_event_alloc(ev, n * 3 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = sl_utf8_seq_len((const unsigned char *)p + i, n - i);
+        if (l == 0) {
+            out[o++] = (char)0xEF;      /* U+FFFD */
+            out[o++] = (char)0xBF;
+            out[o++] = (char)0xBD;
+            i++;
+        } else {
+            memcpy(out + o, p + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    *outn = o;
+    return out;
+}
+
 static sl_handler_result json_process(void *state, sl_event *ev, sl_handler_ctx *hc)
 {
     json_state *st = state;
@@ -208,6 +237,10 @@ static sl_handler_result json_process(void *state, sl_event *ev, sl_handler_ctx 
     json_error_t err;
     json_arena = &ev->chunk->arena;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &err);
+    if (!root && json_error_code(&err) == json_error_invalid_utf8) {
+        p = utf8_repaired(ev, p, n, &n);
+        root = json_loadb(p, n, JSON_ALLOW_NUL, &err);
+    }
     if (!root) {
         json_arena = NULL;
         snprintf(why, sizeof why, "invalid JSON at offset %d: %.160s", err.position, err.text);

@@ -75,7 +75,7 @@ static void *kv_create(const void *cfgp, const char *name)
     st->source_len = hu_len(cfg->source);
     st->target = cfg->target;
     st->target_len = hu_len(cfg->target);
-    st->sep = cfg->separator ? cfg->separator[0] : '=';
+    st->sep = (char)(cfg->separator ? cfg->separator[0] : '=');
     st->convert = cfg->convert;
     st->keep = cfg->on_error == 1;
     st->max_fields = (uint32_t)cfg->max_fields;

@@ -6,6 +6,8 @@
  * holding \xHH escapes are decoded into the arena; every other value points
  * into the message). Numbers become numbers, $time_local, $time_iso8601 and
  * $msec become the event time, $request becomes method/path/query/protocol.
+ * With `unescape: false` no \xHH is decoded: for text already decoded, such
+ * as $request read by parse_json from an escape=json log.
  * A line that does not match is an ERROR with the reason. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ typedef struct {
     char *target;
     int dash;
     bool split_request;
+    bool unescape;
 } nginx_cfg;
 
 #define O(f) offsetof(nginx_cfg, f)
@@ -44,6 +47,11 @@ static const sl_option nginx_options[] = {
     {"split_request", SL_OPT_BOOL, "true", 0, 0, 0, NULL, O(split_request),
      "Split $request into method, path, query (after \"?\") and protocol; a request line that "
      "is not one (e.g. TLS bytes) is kept as the field request."},
+    {"unescape", SL_OPT_BOOL, "true", 0, 0, 0, NULL, O(unescape),
+     "Decode nginx's hex escapes (a backslash, x and two hex digits: what nginx writes for "
+     "quotes, backslashes, control and non-ASCII bytes). false for text already decoded, "
+     "such as $request from an escape=json log read by parse_json (source: request, "
+     "format: '$request')."},
     SL_OPT_END,
 };
 
@@ -53,6 +61,7 @@ typedef struct {
     size_t source_len, target_len;
     int dash;
     bool split_request;
+    bool unescape;
 } nginx_state;
 
 static void nginx_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
@@ -86,13 +95,14 @@ static void *nginx_create(const void *cfgp, const char *name)
     st->target_len = hu_len(cfg->target);
     st->dash = cfg->dash;
     st->split_request = cfg->split_request;
+    st->unescape = cfg->unescape;
     return st;
 }
 
 /* A string value, \xHH escapes decoded into the arena when there are any. */
-static sl_ngx_span decoded(sl_event *ev, sl_ngx_span s)
+static sl_ngx_span decoded(const nginx_state *st, sl_event *ev, sl_ngx_span s)
 {
-    if (!sl_ngx_has_escape(s.p, s.n))
+    if (!st->unescape || !sl_ngx_has_escape(s.p, s.n))
         return s;
     char *out = sl_event_alloc(ev, s.n);
     s.n = sl_ngx_unescape(s.p, s.n, out);
@@ -158,7 +168,7 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
             break;
         }
         case SL_NGX_REQUEST: {
-            v = decoded(ev, v);
+            v = decoded(st, ev, v);
             sl_ngx_request r;
             if (st->split_request && sl_ngx_split_request(v.p, v.n, &r)) {
                 hu_set_str(c, f, "method", 6, r.method.p, r.method.n);
@@ -173,13 +183,13 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
             continue;
         }
         case SL_NGX_STRING:
-            v = decoded(ev, v);
+            v = decoded(st, ev, v);
             hu_set_str(c, f, it->name, it->name_len, v.p, v.n);
             continue;
         }
         /* a number or time that is not one */
         if (it->lenient && it->kind != SL_NGX_TIME_LOCAL) {
-            v = decoded(ev, v);
+            v = decoded(st, ev, v);
             hu_set_str(c, f, it->name, it->name_len, v.p, v.n);
             continue;
         }

@@ -202,11 +202,18 @@ static bool parse_iso(cur *c, ts_parts *t)
     return c->p == c->e;
 }
 
+/* The first unsupported directive, or NULL. A "%" at the very end is one
+ * (strchr would find the terminating NUL in the list, and the loop would
+ * then step past the end of the string). */
 static const char *pattern_check(const char *f)
 {
-    for (; *f; f++)
-        if (*f == '%' && !strchr("YmdHMSfzb%", *++f))
-            return f - 1;
+    for (; *f; f++) {
+        if (*f != '%')
+            continue;
+        if (!f[1] || !strchr("YmdHMSfzb%", f[1]))
+            return f;
+        f++;
+    }
     return NULL;
 }
 
@@ -268,6 +275,15 @@ static void *ts_create(const void *cfgp, const char *name)
     return st;
 }
 
+/* A string value's bytes; an empty one may have no pointer at all (an
+ * empty message, an empty value of another parser), and NULL + 0 is
+ * undefined. */
+static cur str_cur(const sl_value *v)
+{
+    const char *p = v->u.s.p ? v->u.s.p : "";
+    return (cur){p, p + v->u.s.n};
+}
+
 static bool unix_time(const ts_state *st, const sl_value *v, int64_t *ns)
 {
     int64_t scale = st->kind == F_UNIX ? 1000000000 : 1000000;
@@ -286,7 +302,7 @@ static bool unix_time(const ts_state *st, const sl_value *v, int64_t *ns)
     }
     if (v->type != SL_VAL_STRING)
         return false;
-    cur c = {v->u.s.p, v->u.s.p + v->u.s.n};
+    cur c = str_cur(v);
     bool neg = c.p < c.e && *c.p == '-';
     if (neg)
         c.p++;
@@ -328,7 +344,7 @@ static sl_handler_result ts_process(void *state, sl_event *ev, sl_handler_ctx *h
         }
     } else if (v->type == SL_VAL_STRING) {
         ts_parts t = {.y = 1970, .mon = 1, .d = 1};
-        cur c = {v->u.s.p, v->u.s.p + v->u.s.n};
+        cur c = str_cur(v);
         bool ok = st->kind == F_ISO ? parse_iso(&c, &t) : parse_pattern(st->pattern, &c, &t);
         if (ok) {
             int64_t local = sl_days_from_civil(t.y, (unsigned)t.mon, (unsigned)t.d) * 86400 +

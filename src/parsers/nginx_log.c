@@ -244,8 +244,10 @@ bool sl_ngx_parse_float(const char *p, size_t n, double *out)
         v = v * 10 + (p[i] - '0');
     if (i < n && p[i] == '.') {
         double scale = 0.1;
-        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++, scale /= 10)
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
             v += (p[i] - '0') * scale;
+            scale /= 10;
+        }
     }
     if (i != n || digits == 0 || digits > 30)
         return false;

@@ -11,6 +11,7 @@
  * before the end line. */
 #include "sources/file_checkpoint.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -29,19 +30,6 @@
 #define HEADER "# sluice file checkpoints v1\n"
 #define MAX_CHECKPOINT_FILE (256u << 20)
 
-static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *errorf(const char *fmt, ...)
-{
-    sl_buf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    char tmp[512];
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    sl_buf_puts(&b, tmp);
-    sl_buf_putc(&b, 0);
-    return b.p;
-}
 
 void sl_checkpoints_free(sl_checkpoint *v, size_t n)
 {
@@ -92,6 +80,38 @@ static char *unescape(const char *s, size_t n)
     return out;
 }
 
+/* One number, as sscanf's %llu/%llx/%lld would read it (leading blanks,
+ * a sign, 0x for hex), but out of range is an error, not undefined
+ * behaviour. Advances *p past it. */
+static bool scan_ull(const char **p, int base, unsigned long long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoull(*p, &end, base);
+    if (end == *p || errno == ERANGE)
+        return false;
+    *p = end;
+    return true;
+}
+
+static bool scan_ll(const char **p, long long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoll(*p, &end, 10);
+    if (end == *p || errno == ERANGE)
+        return false;
+    *p = end;
+    return true;
+}
+
+static const char *skip_space(const char *p)
+{
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
 /* Parse one entry line (without its newline). */
 static bool parse_entry(const char *line, size_t len, sl_checkpoint *e)
 {
@@ -113,10 +133,13 @@ static bool parse_entry(const char *line, size_t len, sl_checkpoint *e)
     buf[path - sp] = 0;
     unsigned long long dev, ino, fp_len, fp_crc, offset, gz;
     long long seen;
-    int consumed = 0;
-    if (sscanf(buf, "%llu %llu %llu %llx %llu %lld %llu %n", &dev, &ino, &fp_len, &fp_crc,
-               &offset, &seen, &gz, &consumed) != 7 ||
-        (size_t)consumed != (size_t)(path - sp) || fp_len > UINT32_MAX ||
+    const char *q = buf;
+    if (!scan_ull(&q, 10, &dev) || !scan_ull(&q, 10, &ino) || !scan_ull(&q, 10, &fp_len) ||
+        !scan_ull(&q, 16, &fp_crc) || !scan_ull(&q, 10, &offset) || !scan_ll(&q, &seen) ||
+        !scan_ull(&q, 10, &gz))
+        return false;
+    q = skip_space(q);
+    if ((size_t)(q - buf) != (size_t)(path - sp) || fp_len > UINT32_MAX ||
         fp_crc > UINT32_MAX || gz > 1)
         return false;
     char *p = unescape(path, (size_t)(line + len - path));
@@ -135,12 +158,12 @@ int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char *
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        *err = errorf("cannot open %s: %s", file, strerror(errno));
+        *err = sl_aprintf("cannot open %s: %s", file, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size > (off_t)MAX_CHECKPOINT_FILE) {
-        *err = errorf("%s: unreadable or larger than %u bytes", file, MAX_CHECKPOINT_FILE);
+        *err = sl_aprintf("%s: unreadable or larger than %u bytes", file, MAX_CHECKPOINT_FILE);
         close(fd);
         return -1;
     }
@@ -172,11 +195,11 @@ int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char *
     const char *last = text + got - 1;
     while (last > text && last[-1] != '\n')
         last--;
-    unsigned long long want_count;
-    unsigned long want_crc;
-    int consumed = 0;
-    if (sscanf(last, "# end %llu %lx\n%n", &want_count, &want_crc, &consumed) != 2 ||
-        last + consumed != text + got) {
+    /* "# end COUNT CRC", blanks as loose as scanf's (checked exactly below) */
+    unsigned long long want_count, want_crc;
+    const char *q = last[0] == '#' ? skip_space(last + 1) : "";
+    if (strncmp(q, "end", 3) != 0 || (q += 3, !scan_ull(&q, 10, &want_count)) ||
+        !scan_ull(&q, 16, &want_crc) || skip_space(q) != text + got) {
         why = "truncated (no end line)";
         goto bad;
     }
@@ -206,7 +229,7 @@ int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char *
         why = "entry count mismatch (corrupt)";
         goto bad;
     }
-    /* The end line must be exactly what save writes: sscanf alone lets a
+    /* The end line must be exactly what save writes: the scan alone lets a
      * changed byte through ("# end03 ..." reads as "# end 3 ..."). */
     char end_line[64];
     int el = snprintf(end_line, sizeof end_line, "# end %zu %08lx\n", cnt, (unsigned long)crc);
@@ -222,7 +245,7 @@ int sl_checkpoints_load(const char *file, sl_checkpoint **out, size_t *n, char *
 bad:
     free(text);
     sl_checkpoints_free(v, cnt);
-    *err = errorf("%s: %s", file, why);
+    *err = sl_aprintf("%s: %s", file, why);
     return -1;
 }
 
@@ -245,7 +268,7 @@ int sl_checkpoints_save(const char *file, const sl_checkpoint *v, size_t n, char
 
     int rc = 0;
     if (sl_write_file_atomic(file, b.p, b.len) != 0) {
-        *err = errorf("cannot write %s: %s", file, strerror(errno));
+        *err = sl_aprintf("cannot write %s: %s", file, strerror(errno));
         rc = -1;
     }
     sl_buf_free(&b);
@@ -259,7 +282,7 @@ char *sl_checkpoint_path(const char *state_dir, const char *source_name, char **
     sl_buf_printf(&dir, "%s/checkpoints", state_dir);
     sl_buf_putc(&dir, 0);
     if (sl_mkdir_p(dir.p, 0700) != 0) {
-        *err = errorf("cannot create %s: %s", dir.p, strerror(errno));
+        *err = sl_aprintf("cannot create %s: %s", dir.p, strerror(errno));
         sl_buf_free(&dir);
         return NULL;
     }

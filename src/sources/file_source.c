@@ -313,10 +313,12 @@ static void start_reading(file_state *st, tail_file *f, int fd, uint64_t offset)
     if (f->is_gzip) {
         f->gz = gzdopen(fd, "rb");
         f->fd = -1;                     /* the gzFile owns it now */
-        if (f->gz && offset)
-            gzseek(f->gz, (z_off_t)offset, SEEK_SET);
-    } else if (offset) {
-        lseek(fd, (off_t)offset, SEEK_SET);
+        if (f->gz && offset && gzseek(f->gz, (z_off_t)offset, SEEK_SET) < 0)
+            sl_warn(FS, "source \"%s\": %s: cannot resume at offset %llu", st->src->name,
+                    f->path, (unsigned long long)offset);
+    } else if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+        sl_warn(FS, "source \"%s\": %s: cannot resume at offset %llu: %s", st->src->name,
+                f->path, (unsigned long long)offset, strerror(errno));
     }
     pthread_mutex_lock(&st->mu);
     sl_wm_advance_idle(&f->wm, offset);
@@ -408,7 +410,9 @@ static tail_file *restart_truncated(file_state *st, tail_file *f, uint64_t size)
         sl_line_reader_multiline(&nf->lr, is_start_line, st);
     nf->lr.origin = nf->path;
     nf->lr.origin_key = "file";
-    lseek(nf->fd, 0, SEEK_SET);
+    if (lseek(nf->fd, 0, SEEK_SET) < 0)
+        sl_warn(FS, "source \"%s\": %s: cannot rewind after truncation: %s", st->src->name,
+                nf->path, strerror(errno));
     fingerprint(st->cfg, nf->fd, size, &nf->id);
     f->read_offset = f->lr.offset;
     f->fd = -1;
@@ -1179,7 +1183,26 @@ static void file_destroy(sl_source *src)
     src->state = NULL;
 }
 
+/* /metrics: per open file, its size beyond the delivered position (the
+ * checkpoint's lag); gzip files are measured in compressed bytes, so skipped. */
+static void file_lag(sl_source *src, void (*emit)(void *ctx, const char *item, uint64_t bytes),
+                     void *ctx)
+{
+    file_state *st = src->state;
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++) {
+        tail_file *f = st->files[i];
+        struct stat sb;
+        if (f->state != TF_OPEN || f->is_gzip || f->fd < 0 || fstat(f->fd, &sb) != 0)
+            continue;
+        uint64_t pos = wm_position(st, f);
+        emit(ctx, f->path, (uint64_t)sb.st_size > pos ? (uint64_t)sb.st_size - pos : 0);
+    }
+}
+
 static const sl_source_ops file_ops = {
+    .lag = file_lag,
     .start = file_start,
     .resume = file_resume,
     .stop = file_stop,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#define ZLIB_CONST                      /* next_in is const: no cast to drop it */
 #include <zlib.h>
 
 #include "sources/json_fields.h"
@@ -37,10 +38,13 @@ int sl_http_body_gunzip(const char *in, size_t n, size_t max, char **out,
         *why = "cannot start inflate";
         return SL_HTTP_GZ_BAD;
     }
-    size_t cap = n * 4 + 1024;
-    if (cap > max + 1)
-        cap = max + 1;
-    char *buf = malloc(cap ? cap : 1);
+    if (max > SIZE_MAX / 4)
+        max = SIZE_MAX / 4;             /* max + 1 and cap * 2 cannot wrap */
+    size_t limit = max + 1;             /* the output may reach max + 1 bytes (too big) */
+    size_t cap = n < limit / 4 ? n * 4 + 1024 : limit;
+    if (cap > limit)
+        cap = limit;
+    char *buf = malloc(cap);
     if (!buf) {
         inflateEnd(&zs);
         *why = "out of memory";
@@ -53,7 +57,7 @@ int sl_http_body_gunzip(const char *in, size_t n, size_t max, char **out,
     for (;;) {
         if (zs.avail_in == 0 && left) {
             uInt take = left > 1u << 30 ? 1u << 30 : (uInt)left;
-            zs.next_in = (unsigned char *)(uintptr_t)ip;
+            zs.next_in = ip;
             zs.avail_in = take;
             ip += take;
             left -= take;
@@ -63,7 +67,7 @@ int sl_http_body_gunzip(const char *in, size_t n, size_t max, char **out,
                 rc = Z_BUF_ERROR;
                 break;
             }
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            size_t ncap = cap * 2 > limit ? limit : cap * 2;
             char *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);

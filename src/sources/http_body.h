@@ -24,7 +24,7 @@ typedef enum {
 /* The format to use: `cfg` unless it is AUTO, then from the Content-Type
  * (application/json -> json_array, application/x-ndjson or
  * application/jsonl -> ndjson, anything else -> lines). */
-sl_http_format sl_http_body_format(sl_http_format cfg, const char *content_type);
+sl_http_format sl_http_body_format(sl_http_format cfg, const char *ct);
 
 enum { SL_HTTP_GZ_OK = 0, SL_HTTP_GZ_BAD = -1, SL_HTTP_GZ_TOO_BIG = -2 };
 

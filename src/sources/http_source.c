@@ -6,20 +6,33 @@
  * whose callback (I/O thread) answers 200, or 500 when the chunk has
  * SL_ACK_FAILED. A request whose client went away meanwhile is still a
  * valid evhttp_request (libevent detaches it from the dead connection);
- * evhttp_send_reply then just frees it. */
+ * evhttp_send_reply then just frees it.
+ *
+ * HTTPS (tls.cert_file): evhttp_set_bevcb makes every accepted connection
+ * a bufferevent_openssl in accepting state over one SSL_CTX per source
+ * (tls_server.c); evhttp sets its fd and drives it like a socket, so
+ * request_timeout also bounds the handshake. tls_server's info callback
+ * counts and logs failed handshakes with the peer's address. */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "listen_fds.h"
 #include "log.h"
 #include "runtime.h"
 #include "sources/http_body.h"
+#include "sources/tls_server.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -33,6 +46,7 @@ typedef struct {
     char *token;
     int64_t max_connections;
     int64_t request_timeout;
+    sl_tls_cfg tls;
 } http_cfg;
 
 static const char *const formats[] = {"auto", "ndjson", "json_array", "lines", NULL};
@@ -56,7 +70,9 @@ static const sl_option http_options[] = {
      "Most requests handled at once (waiting for their acks); more get 503 with Retry-After."},
     {"request_timeout", SL_OPT_DURATION, "30s", 0, 1000000, 86400000000000LL, NULL,
      offsetof(http_cfg, request_timeout),
-     "Time a connection may take to send its request (evhttp's timeout)."},
+     "Time a connection may take to send its request (evhttp's timeout; with TLS it "
+     "bounds the handshake too)."},
+    SL_TLS_OPTIONS(http_cfg, tls),
     SL_OPT_END,
 };
 
@@ -71,6 +87,9 @@ typedef struct {
     sl_source *src;
     const http_cfg *cfg;
     struct evhttp *http;
+    struct evhttp_bound_socket *bound;  /* the listening socket */
+    char *listen_key;                   /* "http://HOST:PORT" (listen_fds.h) */
+    sl_tls_server *tls;       /* NULL: plain HTTP */
     struct event *done_ev;
     pthread_mutex_t lock;
     http_req *done;           /* acked, to answer (under lock) */
@@ -137,7 +156,7 @@ static bool authorized(const http_state *st, struct evhttp_request *req)
     if (!st->cfg->token || !*st->cfg->token)
         return true;
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!a || strncasecmp(a, "Bearer ", 7))
+    if (!a || strncasecmp(a, "Bearer ", 7) != 0)
         return false;
     a += 7;
     const char *t = st->cfg->token;
@@ -158,7 +177,7 @@ static void handle(struct evhttp_request *req, void *arg)
     if (!path || !*path)
         path = "/";
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (!strcmp(path, "/health") && strcmp(cfg->path, "/health")) {
+    if (strcmp(path, "/health") == 0 && strcmp(cfg->path, "/health") != 0) {
         evhttp_uri_free(u);
         if (cmd != EVHTTP_REQ_GET)
             reply_text(req, 405, "Method Not Allowed", "use GET");
@@ -205,8 +224,8 @@ static void handle(struct evhttp_request *req, void *arg)
     const char *enc = evhttp_find_header(in, "Content-Encoding");
     char *raw = (char *)evbuffer_pullup(body, -1);
     char *inflated = NULL;
-    if (enc && strcasecmp(enc, "identity")) {
-        if (strcasecmp(enc, "gzip") && strcasecmp(enc, "x-gzip")) {
+    if (enc && strcasecmp(enc, "identity") != 0) {
+        if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0) {
             reply_text(req, 415, "Unsupported Media Type", "Content-Encoding must be gzip");
             return;
         }
@@ -298,6 +317,22 @@ static void http_check(void *cfgp, const sl_node *node, const char *what, sl_dia
         sl_diag_error(d, node, "%s: listen: expected HOST:PORT, got \"%s\"", what, cfg->listen);
     if (cfg->path && cfg->path[0] != '/')
         sl_diag_error(d, node, "%s: path must start with /", what);
+    sl_tls_check(&cfg->tls, node, what, d);
+}
+
+/* evhttp's per-connection bufferevent: TLS, server side, over the fd that
+ * evhttp sets next. */
+static struct bufferevent *https_bev(struct event_base *base, void *arg)
+{
+    http_state *st = arg;
+    SSL *ssl = sl_tls_server_ssl(st->tls);
+    if (!ssl)
+        sl_oom();       /* a NULL here would make evhttp serve plain HTTP */
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        sl_oom();
+    return bev;
 }
 
 static int http_start(sl_source *src)
@@ -325,11 +360,26 @@ static int http_start(sl_source *src)
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                              EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(st->http, handle, st);
-    if (!evhttp_bind_socket_with_handle(st->http, host, (ev_uint16_t)port)) {
+    if (sl_tls_enabled(&cfg->tls)) {
+        st->tls = sl_tls_server_new(&cfg->tls, HTTP, src->name, true);
+        if (!st->tls)
+            return -1;
+        evhttp_set_bevcb(st->http, https_bev, st);
+    }
+    sl_buf key = {0};
+    sl_buf_printf(&key, "http://%s", cfg->listen);
+    sl_buf_putc(&key, 0);
+    st->listen_key = key.p;
+    int inherited = sl_listen_fds_take(st->listen_key);   /* across a reload */
+    st->bound = inherited >= 0 ? evhttp_accept_socket_with_handle(st->http, inherited)
+                               : evhttp_bind_socket_with_handle(st->http, host, (ev_uint16_t)port);
+    if (!st->bound) {
         sl_error(HTTP, "%s: cannot listen on %s", src->name, cfg->listen);
+        if (inherited >= 0)
+            close(inherited);
         return -1;
     }
-    sl_info(HTTP, "%s: listening on %s", src->name, cfg->listen);
+    sl_info(HTTP, "%s: listening on %s%s", src->name, cfg->listen, st->tls ? " (HTTPS)" : "");
     return 0;
 }
 
@@ -343,8 +393,19 @@ static void http_resume(sl_source *src)
 static void http_stop(sl_source *src)
 {
     http_state *st = src->state;
-    if (st)
-        st->stopped = true;
+    if (!st)
+        return;
+    st->stopped = true;
+    if (st->bound && sl_listen_fds_handover()) {
+        /* A reload: the next sluice takes the listening socket over. Stop
+         * accepting here (what connects meanwhile waits in the backlog);
+         * requests already read are still answered when acked. */
+        int fd = fcntl(evhttp_bound_socket_get_fd(st->bound), F_DUPFD_CLOEXEC, 3);
+        if (fd >= 0)
+            sl_listen_fds_offer(st->listen_key, fd);
+        evhttp_del_accept_socket(st->http, st->bound);
+        st->bound = NULL;
+    }
 }
 
 static void http_destroy(sl_source *src)
@@ -354,8 +415,18 @@ static void http_destroy(sl_source *src)
         return;
     if (st->done_ev)
         answer_done(-1, 0, st);
+    sl_tls_server_closing(st->tls);
     if (st->http)
         evhttp_free(st->http);
+    free(st->listen_key);
+    if (st->tls) {
+        uint64_t ok, failed;
+        sl_tls_server_counts(st->tls, &ok, &failed);
+        if (ok || failed)
+            sl_info(HTTP, "%s: %llu TLS handshakes completed, %llu failed", src->name,
+                    (unsigned long long)ok, (unsigned long long)failed);
+        sl_tls_server_free(st->tls);   /* after evhttp_free: its SSLs point to it */
+    }
     if (st->done_ev)
         event_free(st->done_ev);
     pthread_mutex_destroy(&st->lock);
@@ -374,8 +445,8 @@ static const sl_source_ops http_ops = {
 const sl_plugin sl_source_http = {
     .name = "http",
     .kind = SL_PLUGIN_SOURCE,
-    .summary = "Events POSTed over HTTP (NDJSON, JSON arrays or lines, optionally gzip); "
-               "answered 200 only once delivered.",
+    .summary = "Events POSTed over HTTP or HTTPS (NDJSON, JSON arrays or lines, optionally "
+               "gzip); answered 200 only once delivered.",
     .options = http_options,
     .config_size = sizeof(http_cfg),
     .check = http_check,

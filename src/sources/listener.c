@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <limits.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "listen_fds.h"
 #include "log.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -137,7 +140,7 @@ bool sl_listen_parse(const char *url, sl_listen_url *out, char *err, size_t errl
                      sizeof out->path - 1);
             return false;
         }
-        strcpy(out->path, rest);
+        memcpy(out->path, rest, strlen(rest) + 1);
         return true;
     }
     snprintf(err, errlen,
@@ -174,6 +177,21 @@ void sl_listener_check(const sl_listener_cfg *cfg, const sl_node *node, const ch
         if (!sl_listen_parse(cfg->listen.v[i], &u, err, sizeof err))
             sl_diag_error(d, at, "%s: listen: \"%s\": %s", what, cfg->listen.v[i], err);
     }
+    sl_tls_check(&cfg->tls, node, what, d);
+    if (sl_tls_enabled(&cfg->tls)) {
+        bool any_stream = false;
+        for (size_t i = 0; i < cfg->listen.n; i++) {
+            sl_listen_url u;
+            char err[200];
+            if (sl_listen_parse(cfg->listen.v[i], &u, err, sizeof err) &&
+                (u.kind == SL_LISTEN_TCP || u.kind == SL_LISTEN_UNIX_STREAM))
+                any_stream = true;
+        }
+        if (!any_stream && cfg->listen.n)
+            sl_diag_warn(d, sl_node_get(node, "tls") ? sl_node_get(node, "tls") : node,
+                         "%s: tls: only tcp:// and unix-stream:// listeners speak TLS; these "
+                         "datagram sockets do not", what);
+    }
     unsigned mode;
     if (!parse_mode(cfg->socket_mode, &mode))
         sl_diag_error(d, sl_node_get(node, "socket_mode") ? sl_node_get(node, "socket_mode") : node,
@@ -196,10 +214,18 @@ typedef struct sock {
     size_t stage_cap;
 } sock;
 
+/* A connection's TLS state: none (plain), handshaking, open, or ended
+ * (EOF or an error seen while returning data: the next turn closes). */
+enum { TLS_NONE, TLS_HANDSHAKE, TLS_OPEN, TLS_EOF, TLS_BROKEN };
+
 typedef struct conn {
     struct sl_listener *l;
     int fd;
     struct event *ev;
+    short ev_what;          /* EV_READ, or EV_WRITE while OpenSSL wants to write */
+    SSL *ssl;               /* NULL: plain */
+    int tls;                /* TLS_* */
+    int64_t hs_deadline;    /* monotonic ns: end of the handshake's time */
     sl_stream_framer fr;
     sl_chunk *cur;          /* being filled: holds the partial frame */
     char peer[80];
@@ -217,17 +243,37 @@ struct sl_listener {
     conn *conns;
     size_t n_conns;
     bool paused, stopped;
+    sl_tls_server *tls;     /* NULL: plain */
     int64_t last_refuse_log, last_error_log;
     /* counters */
     uint64_t accepted, refused, truncated, skipped, garbage, read_errors, idle_closed;
 };
 
-/* Arm a connection's read event (with idle_timeout when set). */
-static void conn_arm(struct sl_listener *l, struct event *ev)
+/* Arm a connection's event (with idle_timeout when set; during a TLS
+ * handshake, no later than the handshake's deadline either). */
+static void conn_arm(struct conn *k)
 {
-    int64_t ns = l->cfg->idle_timeout_ns;
+    int64_t ns = k->l->cfg->idle_timeout_ns;
+    if (k->tls == TLS_HANDSHAKE) {
+        int64_t left = k->hs_deadline - sl_mono_ns();
+        if (left < 1000000)
+            left = 1000000;
+        if (ns <= 0 || left < ns)
+            ns = left;
+    }
     struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
-    event_add(ev, ns > 0 ? &tv : NULL);
+    if (ns <= 0)
+        event_del(k->ev);   /* event_add(NULL) would keep a handshake's timeout */
+    event_add(k->ev, ns > 0 ? &tv : NULL);
+}
+
+/* Plaintext waiting inside OpenSSL: poll() cannot see it, so run the
+ * connection's callback again at the next turn. */
+static void conn_kick(struct conn *k)
+{
+    if (k->tls == TLS_EOF || k->tls == TLS_BROKEN ||
+        (k->tls == TLS_OPEN && SSL_has_pending(k->ssl)))
+        event_active(k->ev, EV_READ, 0);
 }
 
 static void pause_reading(sl_listener *l)
@@ -250,8 +296,10 @@ void sl_listener_resume(sl_listener *l)
     for (size_t i = 0; i < l->n_socks; i++)
         if (l->socks[i].ev)
             event_add(l->socks[i].ev, NULL);
-    for (conn *k = l->conns; k; k = k->next)
-        conn_arm(l, k->ev);
+    for (conn *k = l->conns; k; k = k->next) {
+        conn_arm(k);
+        conn_kick(k);
+    }
 }
 
 static bool rate_ok(int64_t *last)
@@ -267,7 +315,7 @@ static void format_peer(const struct sockaddr *sa, socklen_t len, const char *fa
                         char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN + 1], port[8];
-    if ((sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+    if (len >= sizeof(sa_family_t) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
         getnameinfo(sa, len, host, sizeof host, port, sizeof port,
                     NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
         if (sa->sa_family == AF_INET6)
@@ -276,7 +324,7 @@ static void format_peer(const struct sockaddr *sa, socklen_t len, const char *fa
             snprintf(out, cap, "%s:%s", host, port);
         return;
     }
-    if (sa->sa_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path) &&
+    if (len > offsetof(struct sockaddr_un, sun_path) && sa->sa_family == AF_UNIX &&
         ((const struct sockaddr_un *)sa)->sun_path[0]) {
         snprintf(out, cap, "unix:%.*s", (int)(len - offsetof(struct sockaddr_un, sun_path)),
                  ((const struct sockaddr_un *)sa)->sun_path);
@@ -323,6 +371,14 @@ static void conn_close(conn *k)
     if (k->cur)
         sl_chunk_discard(k->cur);
     event_free(k->ev);
+    if (k->ssl) {
+        /* a close_notify when the session is sound (best effort: the
+         * socket is non-blocking and closed right after) */
+        if (k->tls == TLS_OPEN || k->tls == TLS_EOF)
+            SSL_shutdown(k->ssl);
+        ERR_clear_error();
+        SSL_free(k->ssl);
+    }
     close(k->fd);
     if (k->prev)
         k->prev->next = k->next;
@@ -374,12 +430,106 @@ static bool conn_process(conn *k, bool eof, bool more)
     return sl_source_submit(l->src, c);
 }
 
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Wait for `what` (EV_READ, or EV_WRITE when OpenSSL must write first) on
+ * the connection's socket. */
+static void conn_watch(conn *k, short what)
+{
+    sl_listener *l = k->l;
+    if (k->ev_what != what) {
+        event_del(k->ev);
+        event_assign(k->ev, sl_source_base(l->src), k->fd, (short)(what | EV_PERSIST), conn_read_cb,
+                     k);
+        k->ev_what = what;
+    }
+    if (!l->paused && !l->stopped)
+        conn_arm(k);
+}
+
+/* One step of a TLS handshake (the socket is readable or writable, or the
+ * time is up). Success switches the connection to reading; failure or
+ * time-out closes only this connection, counted and logged. */
+static void conn_handshake(conn *k, short what)
+{
+    sl_listener *l = k->l;
+    if (what & EV_TIMEOUT) {
+        bool deadline = sl_mono_ns() >= k->hs_deadline - 2000000;
+        sl_tls_server_failed(l->tls, k->peer, NULL, 0,
+                             deadline ? "not completed within tls.handshake_timeout"
+                                      : "idle for idle_timeout during the handshake");
+        conn_close(k);
+        return;
+    }
+    ERR_clear_error();
+    int r = SSL_accept(k->ssl);
+    if (r == 1) {
+        k->tls = TLS_OPEN;
+        sl_tls_server_succeeded(l->tls);
+        conn_watch(k, EV_READ);       /* re-armed with the idle timeout only */
+        conn_kick(k);                 /* data that came with the last flight */
+        return;
+    }
+    int e = SSL_get_error(k->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        conn_watch(k, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+        return;
+    }
+    k->tls = TLS_BROKEN;
+    sl_tls_server_failed(l->tls, k->peer, k->ssl, r, NULL);
+    conn_close(k);
+}
+
+/* SSL_read into buf until it is full or OpenSSL needs the socket: >0 bytes
+ * (an end or error met after them is acted on at the next turn), 0 at the
+ * end of the stream, -1 on an error (counted and logged), -2 when nothing
+ * can be read now. */
+static ssize_t tls_read(conn *k, char *buf, size_t room)
+{
+    sl_listener *l = k->l;
+    size_t got = 0;
+    while (got < room && k->tls == TLS_OPEN) {
+        ERR_clear_error();
+        size_t want = room - got;
+        int r = SSL_read(k->ssl, buf + got, want > INT_MAX ? INT_MAX : (int)want);
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+        int e = SSL_get_error(k->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            short ev = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
+            if (k->ev_what != ev)
+                conn_watch(k, ev);
+            break;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) {
+            k->tls = TLS_EOF;
+            break;
+        }
+        char why[256];
+        sl_tls_reason(k->ssl, r, why, sizeof why);
+        k->tls = TLS_BROKEN;
+        l->read_errors++;
+        if (rate_ok(&l->last_error_log))
+            sl_warn(l->comp, "source \"%s\": reading from %s: TLS: %s", l->src->name, k->peer,
+                    why);
+    }
+    if (got)
+        return (ssize_t)got;
+    return k->tls == TLS_EOF ? 0 : k->tls == TLS_BROKEN ? -1 : -2;
+}
+
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     conn *k = arg;
     sl_listener *l = k->l;
     if (l->paused || l->stopped)
         return;
+    if (k->tls == TLS_HANDSHAKE) {
+        conn_handshake(k, what);
+        return;
+    }
     if (what & EV_TIMEOUT) {
         l->idle_closed++;
         bool go_on = !k->cur || conn_process(k, true, false);
@@ -392,12 +542,17 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         pause_reading(l);
         return;
     }
-    /* Size the buffer by what is waiting (FIONREAD): a chunk that will hold
-     * a few small messages costs a little, not a whole read buffer, in
-     * memory_limit. */
+    /* Size the buffer by what is waiting (FIONREAD, plus what OpenSSL has
+     * decrypted already; ciphertext slightly overstates the plaintext): a
+     * chunk that will hold a few small messages costs a little, not a whole
+     * read buffer, in memory_limit. */
     int avail_i = 0;
     size_t icap = initial_cap(k);
-    size_t avail = ioctl(fd, FIONREAD, &avail_i) == 0 && avail_i > 0 ? (size_t)avail_i : icap;
+    size_t avail = ioctl(fd, FIONREAD, &avail_i) == 0 && avail_i > 0 ? (size_t)avail_i : 0;
+    if (k->ssl)
+        avail += (size_t)SSL_pending(k->ssl);
+    if (avail == 0)
+        avail = icap;
     if (avail < MIN_CHUNK)
         avail = MIN_CHUNK;
     if (!k->cur)
@@ -408,16 +563,23 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     if (c->data_len == c->data_cap)
         sl_chunk_grow_data(c, sl_stream_framer_min_buffer(&k->fr));
     size_t room = c->data_cap - c->data_len;
-    ssize_t n = read(fd, c->data + c->data_len, room);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (n <= 0) {
+    ssize_t n;
+    if (k->ssl) {
+        n = tls_read(k, c->data + c->data_len, room);
+        if (n == -2)
+            return;
+    } else {
+        n = read(fd, c->data + c->data_len, room);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
         if (n < 0) {
             l->read_errors++;
             if (rate_ok(&l->last_error_log))
                 sl_warn(l->comp, "source \"%s\": reading from %s: %s", l->src->name, k->peer,
                         strerror(errno));
         }
+    }
+    if (n <= 0) {
         bool go_on = conn_process(k, true, false);
         conn_close(k);
         if (!go_on)
@@ -425,8 +587,11 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     c->data_len += (size_t)n;
-    if (!conn_process(k, false, (size_t)n == room))
+    bool pending = k->ssl && (k->tls != TLS_OPEN || SSL_has_pending(k->ssl));
+    if (!conn_process(k, false, (size_t)n == room || pending))
         pause_reading(l);
+    else if (k->ssl)
+        conn_kick(k);
 }
 
 static void accept_cb(evutil_socket_t fd, short what, void *arg)
@@ -437,7 +602,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
     if (l->paused || l->stopped)
         return;
     for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof ss;
         int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
@@ -468,13 +633,32 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
         sl_stream_framer_init(&k->fr, l->framing, l->cfg->max_message_bytes,
                               l->cfg->long_messages);
         k->ev = event_new(sl_source_base(l->src), cfd, EV_READ | EV_PERSIST, conn_read_cb, k);
+        k->ev_what = EV_READ;
+        if (l->tls) {
+            k->ssl = sl_tls_server_ssl(l->tls);
+            if (!k->ssl || !SSL_set_fd(k->ssl, cfd)) {
+                l->read_errors++;
+                if (rate_ok(&l->last_error_log))
+                    sl_warn(l->comp, "source \"%s\": cannot set up TLS for %s", l->src->name,
+                            k->peer);
+                ERR_clear_error();
+                if (k->ssl)
+                    SSL_free(k->ssl);
+                event_free(k->ev);
+                close(cfd);
+                free(k);
+                continue;
+            }
+            k->tls = TLS_HANDSHAKE;
+            k->hs_deadline = sl_mono_ns() + l->cfg->tls.handshake_timeout_ns;
+        }
         k->next = l->conns;
         if (l->conns)
             l->conns->prev = k;
         l->conns = k;
         l->n_conns++;
         l->accepted++;
-        conn_arm(l, k->ev);
+        conn_arm(k);
     }
 }
 
@@ -507,7 +691,7 @@ static void dgram_read_cb(evutil_socket_t fd, short what, void *arg)
     char peers[DGRAMS_PER_TURN][80];
     size_t n_dg = 0, n_peers = 0, used = 0;
     while (n_dg < DGRAMS_PER_TURN && s->stage_cap - used >= maxm) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof ss;
         char *p = s->stage + used;
         ssize_t n = recvfrom(fd, p, maxm, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&ss, &sl);
@@ -656,6 +840,19 @@ static int bind_unix(sl_listener *l, sock *s, const sl_listen_url *u, unsigned m
     return fd;
 }
 
+/* An inherited unix socket: remember its file, so that a normal stop
+ * removes it as if we had bound it. */
+static void adopt_inherited(sock *s, const sl_listen_url *u)
+{
+    struct stat st;
+    if ((u->kind == SL_LISTEN_UNIX_DGRAM || u->kind == SL_LISTEN_UNIX_STREAM) &&
+        lstat(u->path, &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        snprintf(s->path, sizeof s->path, "%s", u->path);
+    }
+}
+
 sl_listener *sl_listener_start(sl_source *src, const sl_listener_cfg *cfg, int framing,
                                sl_listener_frame_fn fn, const char *component)
 {
@@ -669,6 +866,13 @@ sl_listener *sl_listener_start(sl_source *src, const sl_listener_cfg *cfg, int f
     unsigned mode = 0666;
     parse_mode(cfg->socket_mode, &mode);
     struct event_base *base = sl_source_base(src);
+    if (sl_tls_enabled(&cfg->tls)) {
+        /* One SSL_CTX for the source's stream sockets; its files are read
+         * now (a startup failure if they do not load). */
+        l->tls = sl_tls_server_new(&cfg->tls, component, src->name, false);
+        if (!l->tls)
+            goto fail;
+    }
     for (size_t i = 0; i < cfg->listen.n; i++) {
         sock *s = &l->socks[l->n_socks];
         s->l = l;
@@ -681,8 +885,14 @@ sl_listener *sl_listener_start(sl_source *src, const sl_listener_cfg *cfg, int f
             goto fail;
         }
         s->kind = u.kind;
-        int fd = (u.kind == SL_LISTEN_UDP || u.kind == SL_LISTEN_TCP) ? bind_inet(l, s, &u)
-                                                                      : bind_unix(l, s, &u, mode);
+        /* A socket the previous sluice handed over in a reload, or a new one. */
+        int fd = sl_listen_fds_take(s->url);
+        if (fd >= 0)
+            adopt_inherited(s, &u);
+        else if (u.kind == SL_LISTEN_UDP || u.kind == SL_LISTEN_TCP)
+            fd = bind_inet(l, s, &u);
+        else
+            fd = bind_unix(l, s, &u, mode);
         if (fd < 0)
             goto fail;
         s->fd = fd;
@@ -694,7 +904,8 @@ sl_listener *sl_listener_start(sl_source *src, const sl_listener_cfg *cfg, int f
         }
         s->ev = event_new(base, fd, EV_READ | EV_PERSIST, stream ? accept_cb : dgram_read_cb, s);
         event_add(s->ev, NULL);
-        sl_info(component, "source \"%s\": listening on %s", src->name, s->url);
+        sl_info(component, "source \"%s\": listening on %s%s", src->name, s->url,
+                stream && l->tls ? " (TLS)" : "");
     }
     return l;
 fail:
@@ -708,20 +919,24 @@ void sl_listener_stop(sl_listener *l)
     if (!l || l->stopped)
         return;
     l->stopped = true;
-    while (l->conns)
-        conn_close(l->conns);
+    for (conn *k = l->conns, *nx; k; k = nx) {
+        nx = k->next;
+        conn_close(k);
+    }
     for (size_t i = 0; i < l->n_socks; i++) {
         sock *s = &l->socks[i];
         if (s->ev) {
             event_free(s->ev);
             s->ev = NULL;
         }
-        if (s->fd >= 0) {
+        bool handover = sl_listen_fds_handover() && s->fd >= 0;
+        if (handover)
+            sl_listen_fds_offer(s->url, s->fd);     /* a reload: the next sluice takes it */
+        else if (s->fd >= 0)
             close(s->fd);
-            s->fd = -1;
-        }
+        s->fd = -1;
         struct stat st;
-        if (s->path[0] && lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
+        if (!handover && s->path[0] && lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
             st.st_ino == s->ino)
             unlink(s->path);
         s->path[0] = 0;
@@ -737,6 +952,11 @@ void sl_listener_stop(sl_listener *l)
                 (unsigned long long)l->idle_closed,
                 (unsigned long long)l->truncated, (unsigned long long)l->skipped,
                 (unsigned long long)l->garbage, (unsigned long long)l->read_errors);
+    uint64_t hs_ok, hs_failed;
+    sl_tls_server_counts(l->tls, &hs_ok, &hs_failed);
+    if (hs_ok || hs_failed)
+        sl_info(l->comp, "source \"%s\": %llu TLS handshakes completed, %llu failed",
+                l->src->name, (unsigned long long)hs_ok, (unsigned long long)hs_failed);
 }
 
 void sl_listener_free(sl_listener *l)
@@ -744,6 +964,7 @@ void sl_listener_free(sl_listener *l)
     if (!l)
         return;
     sl_listener_stop(l);
+    sl_tls_server_free(l->tls);
     free(l->socks);
     free(l);
 }

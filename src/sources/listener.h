@@ -14,6 +14,16 @@
  * little, an idle connection holds no buffer, and a busy or garbage-
  * sending connection cannot starve the others.
  *
+ * TLS (tls.cert_file set): tcp:// and unix-stream:// connections speak
+ * TLS; datagram sockets are unaffected. The connection's socket is still
+ * read here, not through a bufferevent: the handshake is driven by
+ * SSL_accept from the same read event (waiting for writability when
+ * OpenSSL asks), then SSL_read replaces read() and fills the same chunk,
+ * so the framer, the per-turn budget, FIONREAD sizing, pausing, idle
+ * timeouts and max_connections are unchanged. Plaintext OpenSSL has
+ * already decrypted but not handed out (SSL_has_pending) is invisible to
+ * poll(), so the read event is activated by hand when some is left.
+ *
  * Backpressure: when sl_source_submit refuses a chunk or sl_source_may_read
  * says no, every socket's read event is removed (TCP senders then see the
  * kernel's window close, datagrams queue in, then overflow, the kernel's
@@ -27,6 +37,7 @@
 
 #include "runtime.h"
 #include "sources/stream_framer.h"
+#include "sources/tls_server.h"
 
 enum { SL_LISTEN_UDP, SL_LISTEN_TCP, SL_LISTEN_UNIX_DGRAM, SL_LISTEN_UNIX_STREAM };
 
@@ -52,6 +63,7 @@ typedef struct {
     char *socket_mode;
     uint64_t receive_buffer;
     int64_t idle_timeout_ns;
+    sl_tls_cfg tls;         /* stream sockets only */
 } sl_listener_cfg;
 
 extern const char *const sl_long_message_modes[];
@@ -79,10 +91,13 @@ extern const char *const sl_long_message_modes[];
     {"idle_timeout", SL_OPT_DURATION, "0", 0, 0, 86400000000000LL, NULL,                   \
      offsetof(type, lc.idle_timeout_ns),                                                   \
      "Close a stream connection that sent nothing for this long (its unterminated last "   \
-     "message is kept); 0: never."}
+     "message is kept); 0: never."},                                                       \
+    SL_TLS_OPTIONS(type, lc.tls),                                                          \
+    SL_TLS_HANDSHAKE_OPTION(type, lc.tls)
 
-/* The plugin `check` part: every URL parses, socket_mode is octal. Errors
- * point at the offending list item. */
+/* The plugin `check` part: every URL parses, socket_mode is octal, the TLS
+ * files load (a warning when TLS is set but every URL is a datagram
+ * socket). Errors point at the offending list item or option. */
 void sl_listener_check(const sl_listener_cfg *cfg, const sl_node *node, const char *what,
                        sl_diags *d);
 

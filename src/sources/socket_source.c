@@ -119,7 +119,7 @@ const sl_plugin sl_source_socket = {
     .name = "socket",
     .kind = SL_PLUGIN_SOURCE,
     .summary = "Lines, NUL- or octet-counted frames and datagrams from UDP, TCP and unix "
-               "sockets, raw or decoded from JSON.",
+               "sockets (streams optionally over TLS), raw or decoded from JSON.",
     .options = socket_options,
     .config_size = sizeof(socket_cfg),
     .check = socket_check,

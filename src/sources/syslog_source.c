@@ -1,7 +1,8 @@
 /* syslog_source.c: the `syslog` source. Listens on UDP, TCP and unix
  * sockets (listener.c); TCP and unix-stream connections are split with
- * RFC 6587 framing (octet counting or LF, per message), datagrams are one
- * message each. Every message is parsed (parsers/syslog) into fields; one
+ * RFC 6587 framing (octet counting or LF, per message; with tls.* options
+ * they speak TLS, which makes TCP RFC 5425), datagrams are one message
+ * each. Every message is parsed (parsers/syslog) into fields; one
  * that does not parse is kept whole with a parse_error field. */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,12 @@ static sl_event *syslog_frame(sl_source *src, sl_chunk *c, const char *p, size_t
 {
     syslog_state *st = src->state;
     int64_t now_s = now_ns / 1000000000;
+    /* Trailing LFs (CRs, NULs) are not part of the message: an
+     * octet-counted frame may end with one (rsyslog's
+     * RSYSLOG_SyslogProtocol23Format does), as datagrams may (listener.c
+     * drops theirs); rsyslog and syslog-ng drop it on reception too. */
+    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\0'))
+        n--;
     sl_syslog_msg m;
     bool ok = sl_syslog_parse(p, n, now_s, local_offset(st, now_s), &m);
     const char *msg = ok ? m.message.ptr : p;
@@ -173,8 +180,8 @@ static const sl_source_ops syslog_ops = {
 const sl_plugin sl_source_syslog = {
     .name = "syslog",
     .kind = SL_PLUGIN_SOURCE,
-    .summary = "Syslog (RFC 5424 and RFC 3164) over UDP, TCP (RFC 6587 framing) and unix "
-               "sockets, parsed into fields.",
+    .summary = "Syslog (RFC 5424 and RFC 3164) over UDP, TCP (RFC 6587 framing; TLS: RFC "
+               "5425) and unix sockets, parsed into fields.",
     .options = syslog_options,
     .config_size = sizeof(syslog_cfg),
     .check = syslog_check,

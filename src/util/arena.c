@@ -15,9 +15,9 @@ struct sl_arena_block {
 
 void sl_arena_init(sl_arena *a, void *initial, size_t size)
 {
-    uintptr_t p = (uintptr_t)initial, aligned = (p + 7u) & ~(uintptr_t)7u;
-    if (initial && size > aligned - p) {
-        a->ptr = (char *)aligned;
+    size_t pad = (size_t)(-(uintptr_t)initial & 7u);     /* to the next multiple of 8 */
+    if (initial && size > pad) {
+        a->ptr = (char *)initial + pad;
         a->end = (char *)initial + size;
     } else {
         a->ptr = a->end = NULL;

@@ -68,6 +68,23 @@ void sl_json_string(sl_buf *b, const char *s, size_t n)
     *o++ = '"';
     while (p < end) {
         const unsigned char *run = p;
+        /* 8 bytes at a time while none needs attention (byte_class 0): no
+         * control byte, quote, backslash, DEL or non-ASCII (SWAR: each test
+         * sets a byte's high bit when that byte matches). */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t q = w ^ 0x2222222222222222ULL, bs = w ^ 0x5c5c5c5c5c5c5c5cULL,
+                     del = w ^ 0x7f7f7f7f7f7f7f7fULL;
+            uint64_t hit = (w | ((w - 0x2020202020202020ULL) & ~w) |
+                            ((q - 0x0101010101010101ULL) & ~q) |
+                            ((bs - 0x0101010101010101ULL) & ~bs) |
+                            ((del - 0x0101010101010101ULL) & ~del)) &
+                           0x8080808080808080ULL;
+            if (hit)
+                break;
+            p += 8;
+        }
         while (p < end && byte_class[*p] == 0)
             p++;
         if (p > run) {

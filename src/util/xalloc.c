@@ -1,6 +1,7 @@
 /* xalloc.c: allocation wrappers that abort on out-of-memory. */
 #include "util/xalloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,21 @@ void *sl_realloc(void *p, size_t n)
     if (!q)
         sl_oom();
     return q;
+}
+
+char *sl_aprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *p = sl_malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
 }
 
 char *sl_strdup(const char *s)

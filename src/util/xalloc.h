@@ -13,5 +13,7 @@ void *sl_calloc(size_t n, size_t size);
 void *sl_realloc(void *p, size_t n);
 char *sl_strdup(const char *s);
 char *sl_strndup(const char *s, size_t n);
+/* A malloc'd string formatted like printf (never truncated). */
+char *sl_aprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

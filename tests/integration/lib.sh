@@ -61,3 +61,38 @@ file_has_lines() { [ "$(lines_in "$1")" -ge "$2" ]; }
 # seqs FILE: the sequence numbers (seq=NNNNNNNNN) found in FILE, sorted.
 seqs() { grep -o 'seq=[0-9]*' "$1" | LC_ALL=C sort; }
 finish() { exit $((FAILED > 0)); }
+# pick_port: a port number no TCP or UDP socket uses now.
+pick_port() {
+    local p hex
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        hex=$(printf ':%04X ' "$p")
+        cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -q "$hex" || break
+    done
+    echo "$p"
+}
+# metric NAME LABELVALUE PORT: one sample from the admin endpoint's /metrics.
+metric() {
+    curl -s "http://127.0.0.1:$3/metrics" | awk -v n="$1" -v l="\"$2\"" \
+        '$1 ~ "^" n "\\{" && index($1, l) { print $2; found=1 } END { if (!found) print -1 }'
+}
+# jq_ok ARGS...: jq -e without printing the result (for check).
+jq_ok() { jq -e "$@" >/dev/null; }
+# start_sink DIR [ARGS...]: tests/tools/http_sink appending the bodies it
+# answers 2xx to DIR/out (other 4xx to DIR/rejected), its log in
+# DIR/sink.log; sets SINK_PORT and SINK_PID. stop_sink ends it.
+start_sink() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    rm -f "$dir/port"
+    "$TOOLS/http_sink" --port-file "$dir/port" --out "$dir/out" --rejected "$dir/rejected" "$@" \
+        >/dev/null 2>>"$dir/sink.log" &
+    SINK_PID=$!
+    PIDS="$PIDS $SINK_PID"
+    wait_until 10 test -s "$dir/port" || return 1
+    SINK_PORT=$(cat "$dir/port")
+}
+stop_sink() { kill -TERM "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
+# seq_numbers FILE: every seq=N in FILE, one a line, sorted (with repeats).
+seq_numbers() { if [ -f "$1" ]; then grep -o 'seq=[0-9]*' "$1" | LC_ALL=C sort; fi; }

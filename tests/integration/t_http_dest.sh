@@ -16,24 +16,6 @@
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
-SINK_PID=""
-# start_sink DIR [ARGS...]: http_sink writing DIR/out, DIR/rejected and its
-# log DIR/sink.log; sets SINK_PORT (from DIR/port) and SINK_PID.
-start_sink() {
-    dir=$1
-    shift
-    mkdir -p "$dir"
-    rm -f "$dir/port"
-    "$TOOLS/http_sink" --port-file "$dir/port" --out "$dir/out" --rejected "$dir/rejected" "$@" \
-        >/dev/null 2>>"$dir/sink.log" &
-    SINK_PID=$!
-    PIDS="$PIDS $SINK_PID"
-    wait_until 10 test -s "$dir/port" || return 1
-    SINK_PORT=$(cat "$dir/port")
-}
-stop_sink() { kill -TERM "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
-# seq_numbers FILE: every seq=N in FILE, one a line, sorted (with repeats).
-seq_numbers() { if [ -f "$1" ]; then grep -o 'seq=[0-9]*' "$1" | LC_ALL=C sort; fi; }
 
 # ---- the failure script, gzip off and on ------------------------------------
 SCRIPT=500,503,429:retry-after=1,hang,reset,drop,400,200

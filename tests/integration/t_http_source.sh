@@ -8,15 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "ok - skipped: curl is not installed"; exit 0; }
 
-pick_port() {
-    local p hex
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        hex=$(printf ':%04X ' "$p")
-        cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q "$hex" || break
-    done
-    echo "$p"
-}
 P1=$(pick_port); P2=$(pick_port)
 OUT=$T/out.ndjson
 count() { if [ -f "$OUT" ]; then grep -cF -- "$1" "$OUT"; else echo 0; fi; }

@@ -7,15 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 LISTEN=$TOOLS/notify_listen
 
-pick_port() {
-    local p hex
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        hex=$(printf ':%04X ' "$p")
-        cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q "$hex" || break
-    done
-    echo "$p"
-}
 # line_of FILE WORD: the first line number where WORD appears (0: none).
 line_of() { local n; n=$(grep -n -m1 -- "$2" "$1" | cut -d: -f1); echo "${n:-0}"; }
 count_of() { grep -c -- "$2" "$1" 2>/dev/null || true; }
@@ -74,6 +65,52 @@ run_notify_case abstract "@sluice-test-$$-$RANDOM"
 "$SLUICE" -c "$T/n-path.yaml" --once >/dev/null 2>"$T/nonotify.log" </dev/null
 check "no NOTIFY_SOCKET: runs as before, no notify warnings" \
     [ "$?" -eq 0 ] && ! grep -qi 'notify' "$T/nonotify.log"
+
+# ---- a stuck handler starves the watchdog -------------------------------------
+# A worker that runs handlers on one chunk for longer than WATCHDOG_USEC
+# (here an exec handler that sleeps 2 s on one line) means no WATCHDOG=1
+# meanwhile, and an error in the log; pings resume once it is done.
+if command -v python3 >/dev/null; then
+    cat >"$T/slow.py" <<'PY'
+import json, sys, time
+for line in sys.stdin:
+    ev = json.loads(line)
+    if "slow" in ev["message"]:
+        time.sleep(2)
+    print(json.dumps([ev]), flush=True)
+PY
+    printf 'fast\nslow\nfast again\n' >"$T/slow.log"
+    cat >"$T/slow.yaml" <<YAML
+service: { workers: 1, state_dir: "$T/state-slow" }
+sources:
+  in: { type: file, paths: ["$T/slow.log"], poll_interval: 50ms }
+destinations:
+  out: { type: file, path: "$T/out-slow.log", encoding: raw }
+pipelines:
+  p:
+    from: [in]
+    to: [out]
+    handlers:
+      - exec: { command: [ python3, "$T/slow.py" ], timeout: 10s }
+YAML
+    "$LISTEN" "$T/wd.sock" "$T/wd.txt" &
+    wpid=$!
+    PIDS="$PIDS $wpid"
+    wait_until 5 test -S "$T/wd.sock"
+    NOTIFY_SOCKET=$T/wd.sock WATCHDOG_USEC=400000 start_sluice "$T/slow.yaml"
+    check "watchdog: the lines arrive after the slow one" wait_until 20 file_has_lines "$T/out-slow.log" 3
+    check "watchdog: the stuck worker is logged" log_has 'running handlers on one chunk for'
+    n_then=$(grep -c ' WATCHDOG=1$' "$T/wd.txt")
+    check "watchdog: pings resume afterwards" \
+        wait_until 10 sh -c "[ \$(grep -c ' WATCHDOG=1\$' '$T/wd.txt') -ge $((n_then + 3)) ]"
+    gap=$(awk '/ WATCHDOG=1$/ { if (p != "" && $1 - p > m) m = $1 - p; p = $1 } END { print m + 0 }' "$T/wd.txt")
+    check "watchdog: no WATCHDOG=1 for over a second while it was stuck (gap ${gap} ms)" [ "$gap" -ge 1000 ]
+    stop_sluice TERM
+    kill -TERM "$wpid" 2>/dev/null
+    wait "$wpid" 2>/dev/null
+else
+    ok "watchdog: skipped (python3 is not installed)"
+fi
 
 # ---- admin endpoint ----------------------------------------------------------
 command -v curl >/dev/null || { echo "ok - skipped: curl is not installed (admin endpoint cases)"; SKIP_ADMIN=1; }
@@ -137,12 +174,27 @@ YAML
     # NAME{LABELS} VALUE, each metric's TYPE before its samples.
     bad=$(awk '
         /^# HELP [a-z_]+ / { next }
-        /^# TYPE [a-z_]+ (counter|gauge)$/ { typed[$3] = 1; next }
+        /^# TYPE [a-z_]+ (counter|gauge|histogram)$/ { typed[$3] = 1; next }
         /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+$/ {
-            n = $0; sub(/[{ ].*/, "", n); if (!(n in typed)) { print "untyped: " $0 }; next }
+            n = $0; sub(/[{ ].*/, "", n); b = n; sub(/_(bucket|sum|count)$/, "", b)
+            if (!(n in typed) && !(b in typed)) { print "untyped: " $0 }; next }
         { print "bad line: " $0 }' "$T/m.txt")
     check "admin: /metrics parses as Prometheus text format" [ -z "$bad" ]
     [ -z "$bad" ] || printf '  %s\n' "$bad" | head -5
+    check "admin: the batch latency histogram counts every committed batch" \
+        sh -c "[ \"\$(grep '^sluice_destination_batch_latency_seconds_count{destination=\"drop\"}' '$T/m.txt' | cut -d' ' -f2)\" = \"\$(grep '^sluice_destination_batches_out_total{destination=\"drop\"}' '$T/m.txt' | cut -d' ' -f2)\" ]"
+    check "admin: ... and its +Inf bucket holds them all" \
+        grep -q '^sluice_destination_batch_latency_seconds_bucket{destination="drop",le="+Inf"} [1-9]' "$T/m.txt"
+    curl -s "$url/status" >"$T/status.json"
+    check "admin: /status is JSON with the counters" \
+        jq_ok '.state == "running" and (.sources | map(select(.name == "plain"))[0].events_in == 200)
+               and (.destinations | map(select(.name == "drop"))[0].events_out == 200)
+               and (.pipelines | length == 2)' "$T/status.json"
+    "$SLUICE" status -c "$T/admin.yaml" >"$T/status.txt" 2>&1
+    check "sluice status: prints the table from /status" \
+        sh -c "grep -q '^drop  *file  *200 ' '$T/status.txt' && grep -q '^plain  *file  *200 ' '$T/status.txt'"
+    check "sluice status: --admin works without a config" \
+        sh -c "'$SLUICE' status --admin 127.0.0.1:$PA | grep -q '^DESTINATION'"
     check "admin: unknown paths are 404" \
         [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/nope")" = 404 ]
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/health")
@@ -176,6 +228,39 @@ YAML
     check "admin: ... with {\"status\":\"draining\"}" grep -qx '{"status":"draining"}' "$T/h2.json"
     wait "$dpid"
     exec 3>&-
+
+    # /health is 503 with a reason once a destination has failed for
+    # service.admin.failing_after; 200 again once it delivers.
+    PF=$(pick_port)
+    PS=$(pick_port)
+    cat >"$T/failing.yaml" <<YAML
+service: { workers: 1, shutdown_timeout: 5s, state_dir: "$T/state-failing",
+           admin: { listen: "127.0.0.1:$PF", failing_after: 1s } }
+sources:
+  in: { type: file, paths: ["$T/a.log"] }
+destinations:
+  web: { type: http, url: "http://127.0.0.1:$PS/x", batch: { max_age: 50ms },
+         retry: { initial: 100ms, max: 200ms } }
+pipelines:
+  p: { from: [in], to: [web] }
+YAML
+    start_sluice "$T/failing.yaml"
+    health_code() { curl -s -o "$T/hf.json" -w '%{http_code}' "http://127.0.0.1:$PF/health"; }
+    check "admin: /health is 503 while a destination fails for failing_after" \
+        wait_until 20 sh -c "[ \"\$(curl -s -o '$T/hf.json' -w '%{http_code}' http://127.0.0.1:$PF/health)\" = 503 ]"
+    check "admin: ... with the destination and its error as the reason" \
+        jq_ok '.status == "failing" and (.reason | test("web.*failing for [0-9]+ s: .*(refused|connect)"))' "$T/hf.json"
+    check "admin: the checkpoint lag of the tailed file is all of it while nothing is delivered" \
+        sh -c "curl -s http://127.0.0.1:$PF/metrics | grep -qx 'sluice_file_checkpoint_lag_bytes{source=\"in\",file=\"$T/a.log\"} $(stat -c %s "$T/a.log")'"
+    "$TOOLS/http_sink" --port "$PS" --out "$T/sink-failing.out" >/dev/null 2>&1 &
+    sink=$!
+    PIDS="$PIDS $sink"
+    check "admin: /health is 200 again once it delivers" \
+        wait_until 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PF/health)\" = 200 ]"
+    check "admin: ... and the checkpoint lag falls to 0" \
+        wait_until 30 sh -c "curl -s http://127.0.0.1:$PF/metrics | grep -qx 'sluice_file_checkpoint_lag_bytes{source=\"in\",file=\"$T/a.log\"} 0'"
+    stop_sluice TERM
+    kill "$sink" 2>/dev/null
 
     # A port already taken: startup fails with exit 2 and says why.
     : >"$T/t.log"

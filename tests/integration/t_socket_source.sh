@@ -8,15 +8,6 @@
 SEND=$TOOLS/sock_send
 command -v jq >/dev/null || { echo "ok - skipped: jq is not installed"; exit 0; }
 
-pick_port() {
-    local p hex
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        hex=$(printf ':%04X ' "$p")
-        cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -q "$hex" || break
-    done
-    echo "$p"
-}
 PL=$(pick_port); PN=$(pick_port); PO=$(pick_port); PJ=$(pick_port)
 OUT=$T/out.ndjson
 has() { grep -qF -- "$1" "$OUT" 2>/dev/null; }

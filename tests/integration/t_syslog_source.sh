@@ -10,15 +10,6 @@ command -v logger >/dev/null || { echo "ok - skipped: logger (bsdutils) is not i
 command -v jq >/dev/null || { echo "ok - skipped: jq is not installed"; exit 0; }
 
 # A port no TCP or UDP socket uses (from /proc/net), chosen at random.
-pick_port() {
-    local p hex
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        hex=$(printf ':%04X ' "$p")
-        cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -q "$hex" || break
-    done
-    echo "$p"
-}
 P=$(pick_port)
 P2=$(pick_port)
 OUT=$T/out.ndjson

@@ -44,7 +44,7 @@ static const char *pick(const weighted *w, size_t n)
     return w[0].s;
 }
 
-#define PICK(arr) pick(arr, sizeof arr / sizeof arr[0])
+#define PICK(arr) pick(arr, sizeof(arr) / sizeof((arr)[0]))
 
 static const weighted methods[] = {
     {"GET", 80}, {"POST", 10}, {"PUT", 3}, {"DELETE", 2}, {"HEAD", 3}, {"OPTIONS", 2},
@@ -89,7 +89,7 @@ static const char *const users[] = {"-", "-", "-", "-", "-", "-", "alice", "bob"
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-#define N(a) (sizeof a / sizeof a[0])
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A printf-free formatter for the hot loop. */
 typedef struct {
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
     }
     static char iobuf[1 << 16];
     setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
-    char line[2048];
+    char line[2048] = "";
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     time_t now = start;

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -44,6 +45,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#define ZLIB_CONST                      /* next_in is const */
 #include <zlib.h>
 
 #define MAX_CONNS 64
@@ -99,6 +101,19 @@ static void die(const char *what)
     exit(1);
 }
 
+/* A whole decimal number argument, or exit 2. */
+static long num_arg(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno) {
+        fprintf(stderr, "http_sink: bad number \"%s\"\n", s);
+        exit(2);
+    }
+    return v;
+}
+
 static bool parse_action(const char *s, action *a)
 {
     a->retry_after = -1;
@@ -136,8 +151,11 @@ static void parse_script(const char *list)
 {
     char *copy = strdup(list), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        script = realloc(script, (n_script + 1) * sizeof *script);
-        if (!script || !parse_action(tok, &script[n_script])) {
+        action *grown = realloc(script, (n_script + 1) * sizeof *script);
+        if (!grown)
+            die("realloc");
+        script = grown;
+        if (!parse_action(tok, &script[n_script])) {
             fprintf(stderr, "http_sink: bad action \"%s\" in --script\n", tok);
             exit(2);
         }
@@ -196,7 +214,11 @@ static bool gunzip(const char *in, size_t n, char **out, size_t *out_len)
         return false;
     size_t cap = n * 4 + 1024, len = 0;
     char *buf = malloc(cap);
-    zs.next_in = (unsigned char *)(uintptr_t)in;
+    if (!buf) {
+        inflateEnd(&zs);
+        return false;
+    }
+    zs.next_in = (const unsigned char *)in;
     zs.avail_in = (uInt)n;
     int rc = Z_OK;
     for (;;) {
@@ -204,7 +226,12 @@ static bool gunzip(const char *in, size_t n, char **out, size_t *out_len)
             if (cap > ((size_t)1 << 30))
                 break;
             cap *= 2;
-            buf = realloc(buf, cap);
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                rc = Z_MEM_ERROR;       /* buf is freed below */
+                break;
+            }
+            buf = grown;
         }
         zs.next_out = (unsigned char *)buf + len;
         zs.avail_out = (uInt)(cap - len);
@@ -318,7 +345,11 @@ static bool serve(conn *c)
         if (!c->continued && (v = header(c->buf, eoh + 2, "Expect", &vn)) != NULL &&
             vn == 12 && strncasecmp(v, "100-continue", 12) == 0) {
             const char *cont = "HTTP/1.1 100 Continue\r\n\r\n";
-            send(c->fd, cont, strlen(cont), MSG_NOSIGNAL);
+            if (send(c->fd, cont, strlen(cont), MSG_NOSIGNAL) < 0) {
+                fprintf(stderr, "http_sink: connection %d: cannot send 100 Continue\n", c->id);
+                close_conn(c, false);
+                return false;
+            }
             c->continued = true;
         }
         if (c->len < head_len + body_len)
@@ -427,7 +458,7 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'p': port = atoi(optarg); break;
+        case 'p': port = (int)num_arg(optarg); break;
         case 'P': port_file = optarg; break;
         case 's': parse_script(optarg); break;
         case 't':
@@ -439,7 +470,7 @@ int main(int argc, char **argv)
         case 'o': out_fd = open_append(optarg); break;
         case 'r': rejected_fd = open_append(optarg); break;
         case 'm': max_body = strtoull(optarg, NULL, 10); break;
-        case 'd': delay_ms = atol(optarg); break;
+        case 'd': delay_ms = num_arg(optarg); break;
         default:
             fprintf(stderr, "usage: http_sink [--port N] [--port-file F] [--script A,B,...] "
                             "[--then A] [--out F] [--rejected F] [--max-body BYTES] "
@@ -547,7 +578,10 @@ int main(int argc, char **argv)
                 serve(c);
         }
         if (pfd[0].revents & POLLIN) {
-            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            struct sockaddr_storage peer;   /* (cppcheck 2.10 rejects a NULL addr) */
+            socklen_t peer_len = sizeof peer;
+            int fd = accept4(lfd, (struct sockaddr *)&peer, &peer_len,
+                             SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd >= 0) {
                 int slot = -1;
                 for (int i = 0; i < MAX_CONNS && slot < 0; i++)
@@ -557,6 +591,10 @@ int main(int argc, char **argv)
                     fprintf(stderr, "http_sink: too many connections; refusing one\n");
                     close(fd);
                 } else {
+                    /* A response goes out in two writes (head, body):
+                     * without this, Nagle and delayed ACKs stall each one. */
+                    int nodelay = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
                     memset(&conns[slot], 0, sizeof conns[slot]);
                     conns[slot].fd = fd;
                     conns[slot].id = ++next_id;

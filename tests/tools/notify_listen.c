@@ -32,11 +32,6 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *name = argv[1];
-    FILE *out = stdout;
-    if (argc == 3 && !(out = fopen(argv[2], "w"))) {
-        perror(argv[2]);
-        return 1;
-    }
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
@@ -54,6 +49,14 @@ int main(int argc, char **argv)
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) != 0) {
         perror("notify_listen: bind");
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    FILE *out = stdout;
+    if (argc == 3 && !(out = fopen(argv[2], "w"))) {
+        perror(argv[2]);
+        close(fd);
         return 1;
     }
     struct sigaction act;

@@ -33,6 +33,19 @@ static void die(const char *what)
     exit(1);
 }
 
+/* A whole decimal number argument, or exit 2. */
+static long num_arg(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno) {
+        fprintf(stderr, "sock_send: bad number \"%s\"\n", s);
+        exit(2);
+    }
+    return v;
+}
+
 static int connect_to(const char *addr, int *is_dgram)
 {
     char buf[512];
@@ -108,7 +121,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "stream") == 0 && argc == 6) {
         int fd = connect_to(argv[2], NULL);
         const char *framing = argv[3];
-        long count = atol(argv[4]);
+        long count = num_arg(argv[4]);
         const char *prefix = argv[5];
         size_t cap = 1 << 16, len = 0;
         char *out = malloc(cap + 1024);
@@ -134,7 +147,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "dgram") == 0 && argc == 5) {
         int fd = connect_to(argv[2], NULL);
-        long count = atol(argv[3]);
+        long count = num_arg(argv[3]);
         for (long i = 0; i < count; i++) {
             char msg[600];
             int n = snprintf(msg, sizeof msg, "%.500s seq=%09ld", argv[4], i);
@@ -170,7 +183,7 @@ int main(int argc, char **argv)
         ssize_t n;
         while ((n = read(0, buf, sizeof buf)) > 0)
             write_all(fd, buf, (size_t)n);
-        struct timeval tv = {atol(argv[3]), 0};
+        struct timeval tv = {num_arg(argv[3]), 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         n = read(fd, buf, sizeof buf);
         puts(n == 0 ? "closed" : "open");
@@ -178,7 +191,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "conns") == 0 && argc == 4) {
-        long n = atol(argv[3]);
+        long n = num_arg(argv[3]);
         int *fds = calloc((size_t)n, sizeof *fds);
         for (long i = 0; i < n; i++)
             fds[i] = connect_to(argv[2], NULL);

@@ -22,6 +22,7 @@ struct sl_handler_ctx {
     const char *error;
     sl_event *emitted[16];
     size_t n_emitted;
+    uint64_t route;     /* sl_handler_route_to (route handler) */
 };
 
 sl_event *sl_handler_emit(sl_handler_ctx *hc, const sl_event *like)
@@ -46,18 +47,34 @@ void sl_handler_fail(sl_handler_ctx *hc, const char *fmt, ...)
     hc->error = sl_event_strdup(hc->ev, tmp, (size_t)n);
 }
 
+void sl_handler_route_to(sl_handler_ctx *hc, uint64_t mask)
+{
+    hc->route = mask;
+}
+
 typedef struct {
     const sl_plugin *p;
     sl_doc *doc;
     void *cfg;
     void *st;
     char diag[512];     /* the first config error, if any */
+    uint64_t route;     /* the route mask after the last hh_run (all ones: not set) */
 } hh;
 
 /* Options from yaml (a flow map such as "{ format: main }", or "" for
  * none), checked; then create(). Returns false (diag set, nothing left to
  * free but hh_close) when the config has an error or create() fails. */
+static inline bool hh_open_env(hh *h, const sl_plugin *p, const char *yaml,
+                               const sl_handler_env *env);
 static inline bool hh_open(hh *h, const sl_plugin *p, const char *yaml)
+{
+    return hh_open_env(h, p, yaml, NULL);
+}
+
+/* The same for handlers that know their pipeline (route): env names the
+ * pipeline's destinations (check_pipeline and create_env get it). */
+static inline bool hh_open_env(hh *h, const sl_plugin *p, const char *yaml,
+                               const sl_handler_env *env)
 {
     memset(h, 0, sizeof *h);
     h->p = p;
@@ -71,6 +88,8 @@ static inline bool hh_open(hh *h, const sl_plugin *p, const char *yaml)
         sl_options_apply(&set, 1, root, NULL, p->name, NULL, &d);
         if (d.errors == 0 && p->check)
             p->check(h->cfg, root, p->name, &d);
+        if (d.errors == 0 && env && p->handler->check_pipeline)
+            p->handler->check_pipeline(h->cfg, root, p->name, env, &d);
     }
     if (d.errors) {
         snprintf(h->diag, sizeof h->diag, "%s", d.v[0].text);
@@ -78,7 +97,8 @@ static inline bool hh_open(hh *h, const sl_plugin *p, const char *yaml)
         return false;
     }
     sl_diags_free(&d);
-    h->st = p->handler->create(h->cfg, p->name);
+    h->st = p->handler->create_env ? p->handler->create_env(h->cfg, p->name, env)
+                                   : p->handler->create(h->cfg, p->name);
     if (!h->st)
         snprintf(h->diag, sizeof h->diag, "create failed");
     return h->st != NULL;
@@ -99,10 +119,11 @@ static inline void hh_close(hh *h)
 /* Run the handler on ev; *error gets its reason on ERROR (else NULL). */
 static inline sl_handler_result hh_run(hh *h, sl_event *ev, const char **error)
 {
-    sl_handler_ctx hc = {.ev = ev};
+    sl_handler_ctx hc = {.ev = ev, .route = UINT64_MAX};
     sl_handler_result r = h->p->handler->process(h->st, ev, &hc);
     if (error)
         *error = hc.error;
+    h->route = hc.route;
     return r;
 }
 

@@ -521,6 +521,63 @@ START_TEST(file_errors)
 }
 END_TEST
 
+/* A config anyone may change is refused; one its group may change is a
+ * warning; so for its directory (unless sticky, like /tmp). */
+START_TEST(file_permissions)
+{
+    char dir[] = "/tmp/sluice-test-perm-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[128], want[512];
+    snprintf(path, sizeof path, "%s/c.yaml", dir);
+    FILE *f = fopen(path, "w");
+    fputs("a: 1\n", f);
+    fclose(f);
+
+    chmod(path, 0666);
+    sl_diags_free(&d);
+    ck_assert_ptr_null(sl_doc_load_file(path, &d));
+    snprintf(want, sizeof want, "%s: error: the config file is writable by every user (mode "
+             "0666): anyone could change what sluice reads, runs and where it sends events; fix "
+             "it with: chmod o-w %s\n", path, path);
+    char *got = printed(&d);
+    ck_assert_str_eq(got, want);
+    free(got);
+
+    chmod(path, 0620);
+    sl_diags_free(&d);
+    sl_doc *doc = sl_doc_load_file(path, &d);
+    ck_assert_ptr_nonnull(doc);
+    sl_doc_free(doc);
+    ck_assert_uint_eq(d.errors, 0);
+    ck_assert_uint_eq(d.warnings, 1);
+    got = printed(&d);
+    ck_assert_ptr_nonnull(strstr(got, "warning: the config file is writable by its group"));
+    ck_assert_ptr_nonnull(strstr(got, "chmod g-w"));
+    free(got);
+
+    chmod(path, 0600);
+    chmod(dir, 0777);
+    sl_diags_free(&d);
+    ck_assert_ptr_null(sl_doc_load_file(path, &d));
+    got = printed(&d);
+    snprintf(want, sizeof want, "%s: error: the config's directory %s is writable by every "
+             "user (mode 0777, no sticky bit): anyone could replace the config; fix it with: "
+             "chmod o-w %s\n", path, dir, dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+
+    chmod(dir, 01777);
+    sl_diags_free(&d);
+    doc = sl_doc_load_file(path, &d);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_uint_eq(d.n, 0);
+    sl_doc_free(doc);
+
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(load_from_a_pipe)
 {
     int fds[2];
@@ -617,6 +674,7 @@ int main(void)
     tcase_add_test(tc, limits);
     tcase_add_test(tc, load_file);
     tcase_add_test(tc, file_errors);
+    tcase_add_test(tc, file_permissions);
     tcase_add_test(tc, load_from_a_pipe);
     tcase_add_test(tc, diag_counts_and_order);
     tcase_add_test(tc, long_messages_are_kept_whole);

@@ -83,6 +83,29 @@ START_TEST(errors_keep_and_limits)
 }
 END_TEST
 
+START_TEST(invalid_utf8_becomes_replacement_characters)
+{
+    /* nginx's escape=json writes bytes of 0x80 and up as they are */
+    hh h;
+    ck_assert_msg(hh_open(&h, &sl_handler_parse_json, ""), "%s", h.diag);
+    sl_chunk *c = sl_chunk_new(NULL, 0, NULL, NULL);
+    const char *err;
+    sl_event *ev = hh_event(c, "{\"request\":\"GET /raw\xffx?q=\xfe HTTP/1.1\",\"ok\":\"\xc3\xbc\","
+                               "\"cut\":\"\xe2\x82\",\"n\":1}");
+    ck_assert_int_eq(hh_run(&h, ev, &err), SL_HANDLER_PASS);
+    ck_assert(hh_str_is(ev, "request", "GET /raw\xef\xbf\xbdx?q=\xef\xbf\xbd HTTP/1.1"));
+    ck_assert(hh_str_is(ev, "ok", "\xc3\xbc"));
+    ck_assert(hh_str_is(ev, "cut", "\xef\xbf\xbd\xef\xbf\xbd"));
+    ck_assert(hh_int_is(ev, "n", 1));
+    /* still invalid JSON after the repair: an error */
+    ev = hh_event(c, "{\"a\":\"\xff\"");
+    ck_assert_int_eq(hh_run(&h, ev, &err), SL_HANDLER_ERROR);
+    ck_assert_ptr_nonnull(strstr(err, "invalid JSON"));
+    sl_chunk_discard(c);
+    hh_close(&h);
+}
+END_TEST
+
 START_TEST(jansson_outside_events_still_uses_the_heap)
 {
     /* the allocator swap must leave other jansson users (and objects made
@@ -103,6 +126,7 @@ int main(void)
     tcase_add_test(tc, object_into_fields_nested_kept);
     tcase_add_test(tc, wrapped_json_second_pass_target_arrays_map);
     tcase_add_test(tc, errors_keep_and_limits);
+    tcase_add_test(tc, invalid_utf8_becomes_replacement_characters);
     tcase_add_test(tc, jansson_outside_events_still_uses_the_heap);
     suite_add_tcase(s, tc);
     return sl_run_suite(s);

@@ -179,6 +179,37 @@ START_TEST(bad_formats_are_config_errors)
 }
 END_TEST
 
+START_TEST(unescape_false_for_decoded_text)
+{
+    /* $request from an escape=json log, already decoded by parse_json: a
+     * literal backslash-x-4-1 stays as it is */
+    hh h;
+    ck_assert_msg(hh_open(&h, &sl_handler_parse_nginx,
+                          "{ source: request, format: '$request', unescape: false }"),
+                  "%s", h.diag);
+    sl_chunk *c = sl_chunk_new(NULL, 0, NULL, NULL);
+    const char *err;
+    sl_event *ev = hh_event(c, "m");
+    sl_event_set_string(ev, "request", "GET /a\\x41?q=\\x22 HTTP/1.1", 26);
+    ck_assert_int_eq(hh_run(&h, ev, &err), SL_HANDLER_PASS);
+    ck_assert(hh_str_is(ev, "path", "/a\\x41"));
+    ck_assert(hh_str_is(ev, "query", "q=\\x22"));
+    ck_assert(hh_str_is(ev, "method", "GET"));
+    ck_assert(hh_str_is(ev, "protocol", "HTTP/1.1"));
+    hh_close(&h);
+    /* the default decodes them */
+    ck_assert_msg(hh_open(&h, &sl_handler_parse_nginx, "{ source: request, format: '$request' }"),
+                  "%s", h.diag);
+    ev = hh_event(c, "m");
+    sl_event_set_string(ev, "request", "GET /a\\x41?q=\\x22 HTTP/1.1", 26);
+    ck_assert_int_eq(hh_run(&h, ev, &err), SL_HANDLER_PASS);
+    ck_assert(hh_str_is(ev, "path", "/aA"));
+    ck_assert(hh_str_is(ev, "query", "q=\""));
+    hh_close(&h);
+    sl_chunk_discard(c);
+}
+END_TEST
+
 START_TEST(parser_helpers)
 {
     int64_t ns;
@@ -216,6 +247,7 @@ int main(void)
     tcase_add_test(tc, custom_format_numbers_iso_time_source_target);
     tcase_add_test(tc, main_format_and_msec);
     tcase_add_test(tc, bad_formats_are_config_errors);
+    tcase_add_test(tc, unescape_false_for_decoded_text);
     tcase_add_test(tc, parser_helpers);
     suite_add_tcase(s, tc);
     return sl_run_suite(s);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -495,6 +496,200 @@ START_TEST(secrets_are_never_echoed)
 }
 END_TEST
 
+/* ---- secrets from files (NAME_file) ------------------------------------------ */
+
+/* A temporary file with `len` bytes of `content` and mode `mode`. */
+static char *secret_file(const char *content, size_t len, mode_t mode)
+{
+    char *path = strdup("/tmp/sluice-test-secret-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+    close(fd);
+    ck_assert_int_eq(chmod(path, mode), 0);
+    return path;
+}
+
+/* Apply "path: /x" plus `key: PATH`; returns the error count. */
+static size_t apply_with_file(const char *key, const char *path)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "path: /x\n%s: %s\n", key, path);
+    return apply(yaml);
+}
+
+START_TEST(secrets_from_files)
+{
+    char *f = secret_file("hunter2\n", 8, 0600);
+    size_t errors = apply_with_file("secret_key_file", f);
+    char *got = all_diags();
+    ck_assert_msg(errors == 0 && d.n == 0, "%s", got);
+    free(got);
+    ck_assert_str_eq(cfg.secret, "hunter2");         /* the newline is dropped */
+    unlink(f);
+    free(f);
+
+    /* any scalar type: an integer (CRLF dropped), a choice */
+    f = secret_file("1234\r\n", 6, 0400);
+    ck_assert_uint_eq(apply_with_file("pin_file", f), 0);
+    ck_assert_int_eq(cfg.pin, 1234);
+    unlink(f);
+    free(f);
+    f = secret_file("chacha", 6, 0600);
+    ck_assert_uint_eq(apply_with_file("cipher_file", f), 0);
+    ck_assert_int_eq(cfg.cipher, 1);
+    unlink(f);
+    free(f);
+
+    /* inside the value: spaces and inner newlines are kept */
+    f = secret_file(" a b\nc \n\n", 9, 0600);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 0);
+    ck_assert_str_eq(cfg.secret, " a b\nc ");
+    unlink(f);
+    free(f);
+}
+END_TEST
+
+START_TEST(secret_file_problems)
+{
+    char want[1024];
+    /* readable by everyone: a warning, the value is still used */
+    char *f = secret_file("hunter2", 7, 0644);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 0);
+    ck_assert_str_eq(cfg.secret, "hunter2");
+    snprintf(want, sizeof want, "t.yaml:2:18: warning: thing \"x\": option \"secret_key_file\": "
+             "%s holds a secret but is readable by every user (mode 0644); fix it with: "
+             "chmod o-r %s\n", f, f);
+    char *got = all_diags();
+    ck_assert_str_eq(got, want);
+    free(got);
+    unlink(f);
+    free(f);
+
+    /* a bad value: the message never shows it */
+    f = secret_file("12\n", 3, 0600);
+    ck_assert_uint_eq(apply_with_file("pin_file", f), 1);
+    ck_assert_int_eq(cfg.pin, 0);
+    snprintf(want, sizeof want, E("2:11", "option \"pin_file\": the value of \"pin\" in %s must be "
+             "between 1000 and 9999 (the value is secret and not shown)"), f);
+    got = all_diags();
+    ck_assert_str_eq(got, want);
+    free(got);
+    unlink(f);
+    free(f);
+    f = secret_file("aez", 3, 0600);
+    ck_assert_uint_eq(apply_with_file("cipher_file", f), 1);
+    snprintf(want, sizeof want, E("2:14", "option \"cipher_file\": the content of %s is not a valid "
+             "\"cipher\": it must be one of: aes, chacha (the value is secret and not shown)"), f);
+    got = all_diags();
+    ck_assert_str_eq(got, want);
+    ck_assert_ptr_null(strstr(got, "aez"));
+    free(got);
+    unlink(f);
+    free(f);
+
+    /* empty (a newline alone too), a NUL byte, too large */
+    f = secret_file("\n", 1, 0600);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 1);
+    snprintf(want, sizeof want, E("2:18", "option \"secret_key_file\": %s is empty"), f);
+    got = all_diags();
+    ck_assert_str_eq(got, want);
+    free(got);
+    unlink(f);
+    free(f);
+    f = secret_file("ab\0cd", 5, 0600);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 1);
+    snprintf(want, sizeof want, E("2:18", "option \"secret_key_file\": %s holds a NUL byte"), f);
+    got = all_diags();
+    ck_assert_str_eq(got, want);
+    free(got);
+    unlink(f);
+    free(f);
+    size_t big = SL_SECRET_FILE_MAX + 1;
+    char *huge = malloc(big);
+    memset(huge, 'k', big);
+    f = secret_file(huge, big, 0600);
+    free(huge);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 1);
+    snprintf(want, sizeof want, E("2:18", "option \"secret_key_file\": %s is larger than 64KiB (is "
+             "it the right file?)"), f);
+    got = all_diags();
+    ck_assert_str_eq(got, want);
+    free(got);
+    /* exactly the limit is fine */
+    ck_assert_int_eq(truncate(f, SL_SECRET_FILE_MAX), 0);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", f), 0);
+    ck_assert_uint_eq(strlen(cfg.secret), SL_SECRET_FILE_MAX);
+    unlink(f);
+    free(f);
+
+    /* missing, a directory, not a path */
+    ck_assert_uint_eq(apply_with_file("secret_key_file", "/nonexistent/key"), 1);
+    got = all_diags();
+    ck_assert_str_eq(got, E("2:18", "option \"secret_key_file\": cannot read /nonexistent/key: No "
+                                    "such file or directory"));
+    free(got);
+    ck_assert_uint_eq(apply_with_file("secret_key_file", "/tmp"), 1);
+    got = all_diags();
+    ck_assert_str_eq(got, E("2:18", "option \"secret_key_file\": /tmp is not a regular file"));
+    free(got);
+    expect("path: /x\nsecret_key_file: [a]\n",
+           E("2:18", "option \"secret_key_file\" must be the path of a file holding "
+                     "\"secret_key\", not a list"));
+
+    /* both forms, in either order; and NAME_file of an option that is not secret */
+    f = secret_file("hunter2", 7, 0600);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "path: /x\nsecret_key: a\nsecret_key_file: %s\n", f);
+    expect(yaml, E("3:1", "give either \"secret_key\" or \"secret_key_file\", not both (the "
+                          "other is at line 2)"));
+    snprintf(yaml, sizeof yaml, "path: /x\nsecret_key_file: %s\nsecret_key: a\n", f);
+    expect(yaml, E("3:1", "give either \"secret_key\" or \"secret_key_file\", not both (the "
+                          "other is at line 2)"));
+    snprintf(yaml, sizeof yaml, "path_file: %s\n", f);
+    apply(yaml);
+    got = all_diags();
+    ck_assert_ptr_nonnull(strstr(got, "unknown option \"path_file\""));
+    free(got);
+    unlink(f);
+    free(f);
+}
+END_TEST
+
+typedef struct {
+    char *token;
+} token_cfg;
+
+static const sl_option token_table[] = {
+    {"auth.token", SL_OPT_STRING, NULL, SL_OPTF_REQUIRED | SL_OPTF_SECRET, 0, 0, NULL,
+     offsetof(token_cfg, token), "Token."},
+    SL_OPT_END,
+};
+
+START_TEST(required_secret_from_a_file)
+{
+    token_cfg tc = {0};
+    sl_optset set = {token_table, &tc};
+    const sl_node *root = parse("auth: {}\n");
+    ck_assert_uint_eq(sl_options_apply(&set, 1, root, NULL, "t", NULL, &d), 1);
+    char *got = all_diags();
+    ck_assert_str_eq(got, "t.yaml:1:1: error: t: missing required option \"auth.token\" (or "
+                          "\"auth.token_file\", a file holding it)\n");
+    free(got);
+    sl_options_free(&set, 1);
+
+    char *f = secret_file("tok\n", 4, 0600);
+    char yaml[256];
+    snprintf(yaml, sizeof yaml, "auth: { token_file: %s }\n", f);
+    root = parse(yaml);
+    ck_assert_uint_eq(sl_options_apply(&set, 1, root, NULL, "t", NULL, &d), 0);
+    ck_assert_str_eq(tc.token, "tok");
+    sl_options_free(&set, 1);
+    unlink(f);
+    free(f);
+}
+END_TEST
+
 START_TEST(error_count_is_only_this_call)
 {
     const sl_node *root = parse("path: /x\nworkers: 0\nfoo: 1\n");
@@ -559,6 +754,15 @@ START_TEST(map_with_default)
 {
     static const sl_option t[] = {
         {"m", SL_OPT_STRMAP, "x", 0, 0, 0, NULL, offsetof(bad_cfg, m), "m"}, SL_OPT_END};
+    apply_table(t);
+}
+END_TEST
+
+START_TEST(secret_file_name_taken)
+{
+    static const sl_option t[] = {
+        {"i", SL_OPT_INT, NULL, SL_OPTF_SECRET, 0, 0, NULL, offsetof(bad_cfg, i), "i"},
+        {"i_file", SL_OPT_INT, NULL, 0, 0, 0, NULL, offsetof(bad_cfg, i), "i"}, SL_OPT_END};
     apply_table(t);
 }
 END_TEST
@@ -928,8 +1132,16 @@ START_TEST(help_text)
         "      How events are written.\n"
         "  secret_access_key    string    (secret)\n"
         "      Key.\n"
+        "  secret_access_key_file string    (path)\n"
+        "      A file holding secret_access_key, to keep the secret out of the config: read "
+        "once at startup (at most 64KiB, trailing newline dropped), never logged; instead of "
+        "secret_access_key.\n"
         "  token                string    (required, secret)\n"
         "      Token.\n"
+        "  token_file           string    (path)\n"
+        "      A file holding token, to keep the secret out of the config: read once at startup "
+        "(at most 64KiB, trailing newline dropped), never logged; instead of token, one of the "
+        "two is required.\n"
         "  fsync                boolean   default false\n"
         "      .dotfile \\ backslash, \"quoted\"\n"
         "  tags                 list of strings\n"
@@ -965,8 +1177,16 @@ START_TEST(man_text)
         "How events are written.\n"
         ".TP\n.BR \"secret_access_key\" \" (\" \"string\" \", secret)\"\n"
         "Key.\n"
+        ".TP\n.BR \"secret_access_key_file\" \" (\" \"string\" \", path)\"\n"
+        "A file holding secret_access_key, to keep the secret out of the config: read once at "
+        "startup (at most 64KiB, trailing newline dropped), never logged; instead of "
+        "secret_access_key.\n"
         ".TP\n.BR \"token\" \" (\" \"string\" \", required, secret)\"\n"
         "Token.\n"
+        ".TP\n.BR \"token_file\" \" (\" \"string\" \", path)\"\n"
+        "A file holding token, to keep the secret out of the config: read once at startup (at "
+        "most 64KiB, trailing newline dropped), never logged; instead of token, one of the two "
+        "is required.\n"
         ".TP\n.BR \"fsync\" \" (\" \"boolean\" \", default \" \"false\" \")\"\n"
         "\\&.dotfile \\e backslash, \"quoted\"\n"
         ".TP\n.BR \"tags\" \" (\" \"list of strings\" \")\"\n"
@@ -1056,6 +1276,9 @@ int main(void)
     tcase_add_test(tc, scalars_read_as_text);
     tcase_add_test(tc, range_errors_speak_in_units);
     tcase_add_test(tc, secrets_are_never_echoed);
+    tcase_add_test(tc, secrets_from_files);
+    tcase_add_test(tc, secret_file_problems);
+    tcase_add_test(tc, required_secret_from_a_file);
     tcase_add_test(tc, error_count_is_only_this_call);
     tcase_add_test(tc, good_defaults_do_not_abort);
     tcase_add_test(tc, size_units);
@@ -1081,6 +1304,7 @@ int main(void)
         tcase_add_test_raise_signal(bugs, bad_default_choice, SIGABRT);
         tcase_add_test_raise_signal(bugs, choice_without_choices, SIGABRT);
         tcase_add_test_raise_signal(bugs, map_with_default, SIGABRT);
+        tcase_add_test_raise_signal(bugs, secret_file_name_taken, SIGABRT);
         suite_add_tcase(s, bugs);
     }
     return sl_run_suite(s);
