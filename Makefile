@@ -24,7 +24,7 @@ SAN      ?=
 VERSION  := 0.1.0
 CHECK_FUZZ_SECONDS ?= 10
 
-PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson
+PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson rdkafka
 TEST_PKGS := check
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -10,7 +10,7 @@
 set -eu
 
 what=${1:-build}
-build_pkgs="gcc make pkg-config libc6-dev libevent-dev libyaml-dev zlib1g-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libjansson-dev"
+build_pkgs="gcc make pkg-config libc6-dev libevent-dev libyaml-dev zlib1g-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libjansson-dev librdkafka-dev"
 test_pkgs="$build_pkgs check clang cppcheck clang-tidy valgrind procps groff-base logrotate nodejs curl bsdutils jq systemd openssl python3 util-linux"
 bench_pkgs="$build_pkgs valgrind procps time nodejs curl util-linux libestr0 libfastjson4 liblognorm5 libivykis0 libnet1 libwrap0 libjson-c5 libglib2.0-0 libpcre3 libcurl4 libcap2 libsystemd0 libuuid1 libzstd1"
 

@@ -11,6 +11,7 @@ extern const sl_plugin sl_source_file;
 extern const sl_plugin sl_source_socket;
 extern const sl_plugin sl_source_syslog;
 extern const sl_plugin sl_source_http;
+extern const sl_plugin sl_source_kafka;
 extern const sl_plugin sl_handler_set;
 extern const sl_plugin sl_handler_timestamp;
 extern const sl_plugin sl_handler_copy;
@@ -33,10 +34,12 @@ extern const sl_plugin sl_dest_stdout;
 extern const sl_plugin sl_dest_file;
 extern const sl_plugin sl_dest_s3;
 extern const sl_plugin sl_dest_http;
+extern const sl_plugin sl_dest_kafka;
 
 static const sl_plugin *const plugins[] = {
     &sl_source_file,
     &sl_source_http,
+    &sl_source_kafka,
     &sl_source_socket,
     &sl_source_stdin,
     &sl_source_syslog,
@@ -60,6 +63,7 @@ static const sl_plugin *const plugins[] = {
     &sl_handler_truncate,
     &sl_dest_file,
     &sl_dest_http,
+    &sl_dest_kafka,
     &sl_dest_s3,
     &sl_dest_stdout,
     NULL,

@@ -110,6 +110,12 @@ static bool key_safe(unsigned char c)
            c == ')';
 }
 
+static bool topic_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+}
+
 static void append_value(const sl_name_template *t, sl_buf *b, const char *s, size_t n)
 {
     if (n == 0) {
@@ -120,6 +126,7 @@ static void append_value(const sl_name_template *t, sl_buf *b, const char *s, si
         unsigned char c = (unsigned char)s[i];
         bool dotdot = c == '.' && ((i + 1 < n && s[i + 1] == '.') || (i > 0 && s[i - 1] == '.'));
         bool ok = t->kind == SL_NAME_OBJECT_KEY ? key_safe(c)
+                  : t->kind == SL_NAME_TOPIC    ? topic_safe(c)
                                                 : (c != '/' && c >= 0x20 && c != 0x7f);
         sl_buf_putc(b, (char)(ok && !dotdot ? c : '_'));
     }

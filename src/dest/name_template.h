@@ -16,6 +16,7 @@
 typedef enum {
     SL_NAME_PATH,       /* file paths: any byte but '/', control bytes, ".." */
     SL_NAME_OBJECT_KEY, /* S3 keys: A-Z a-z 0-9 ! - _ . * ' ( ) only */
+    SL_NAME_TOPIC,      /* Kafka topics: A-Z a-z 0-9 . _ - only */
 } sl_name_kind;
 
 typedef struct sl_name_template sl_name_template;

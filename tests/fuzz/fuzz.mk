@@ -6,7 +6,7 @@
 #                                            new inputs go to build/fuzz/corpus
 FUZZ_SECONDS ?= 60
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-PKG_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson)
+PKG_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson rdkafka)
 CORPUS_OUT := build/fuzz/corpus
 
 .PHONY: replay fuzz
