@@ -165,6 +165,66 @@ static void sample(struct evbuffer *b, const char *name, const char *label, cons
 typedef struct {
     struct evbuffer *b;
     const char *source;
+} drops_ctx;
+
+static void emit_drops(void *ctx, const char *item, uint64_t drops)
+{
+    drops_ctx *c = ctx;
+    evbuffer_add_printf(c->b, "sluice_source_kernel_drops_total{source=\"");
+    add_label(c->b, c->source);
+    evbuffer_add_printf(c->b, "\",listen=\"");
+    add_label(c->b, item);
+    evbuffer_add_printf(c->b, "\"} %llu\n", (unsigned long long)drops);
+}
+
+/* Datagrams the kernel dropped on UDP listeners (receive buffer full). */
+static void kernel_drop_metrics(struct evbuffer *b, sl_runtime *rt)
+{
+    header(b, "sluice_source_kernel_drops_total", "counter",
+           "Datagrams the kernel dropped on a UDP listener because its receive buffer was full "
+           "(raise receive_buffer).");
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        sl_source *s = &rt->sources[i];
+        if (s->started && !s->stopped && s->plugin->source->kernel_drops) {
+            drops_ctx c = {b, s->name};
+            s->plugin->source->kernel_drops(s, emit_drops, &c);
+        }
+    }
+}
+
+/* Per handler of each pipeline: summed over the workers' counters. */
+static void handler_metrics(struct evbuffer *b, sl_runtime *rt)
+{
+    static const char *const names[SL_HSTATS] = {
+        "sluice_handler_events_in_total", "sluice_handler_events_out_total",
+        "sluice_handler_events_dropped_total", "sluice_handler_errors_total"};
+    static const char *const helps[SL_HSTATS] = {
+        "Events the handler was given.", "Events the handler passed on (emitted ones included).",
+        "Events the handler dropped (filters, sample, dedup, route to nowhere).",
+        "Events the handler failed on (dead-lettered, or counted and dropped)."};
+    size_t stride = rt->n_handler_stats ? rt->n_handler_stats : 1;
+    for (int k = 0; k < SL_HSTATS; k++) {
+        header(b, names[k], "counter", helps[k]);
+        for (size_t i = 0; i < rt->n_pipelines; i++) {
+            sl_pipeline *p = &rt->pipelines[i];
+            for (size_t j = 0; j < p->n_handlers; j++) {
+                const sl_handler_inst *h = &p->handlers[j];
+                unsigned long long sum = 0;
+                for (size_t w = 0; w < rt->n_workers; w++)
+                    sum += LOAD(rt->handler_stats[(w * stride + h->stat_index) * SL_HSTATS + k]);
+                evbuffer_add_printf(b, "%s{pipeline=\"", names[k]);
+                add_label(b, p->name);
+                evbuffer_add_printf(b, "\",handler=\"%zu\",type=\"", h->position);
+                add_label(b, h->plugin->name);
+                evbuffer_add_printf(b, "\"} %llu\n", sum);
+            }
+        }
+    }
+}
+
+typedef struct {
+    struct evbuffer *b;
+    const char *source;
 } lag_ctx;
 
 static void emit_lag(void *ctx, const char *item, uint64_t bytes)
@@ -368,7 +428,9 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
                (unsigned long long)rt->dests[i].ring_cap);
     free(bev);
     free(bby);
+    handler_metrics(b, rt);
     lag_metrics(b, rt);
+    kernel_drop_metrics(b, rt);
     latency_metrics(b, rt);
     disk_buffer_metrics(b, rt);
 

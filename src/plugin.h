@@ -39,6 +39,10 @@ typedef struct {
      * (a tailed file), how many bytes it holds beyond what is delivered. */
     void (*lag)(sl_source *src, void (*emit)(void *ctx, const char *item, uint64_t bytes),
                 void *ctx);
+    /* Optional, likewise: per UDP socket (its listen URL), the datagrams
+     * the kernel dropped because its receive buffer was full. */
+    void (*kernel_drops)(sl_source *src,
+                         void (*emit)(void *ctx, const char *item, uint64_t drops), void *ctx);
 } sl_source_ops;
 
 /* ---- handlers ------------------------------------------------------------

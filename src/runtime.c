@@ -488,6 +488,8 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
             sl_handler_inst *h = &p->handlers[p->n_handlers];
             h->plugin = hd->plugin;
             h->label = hd->label;
+            h->position = j + 1;
+            h->stat_index = rt->n_handler_stats++;
             const sl_handler_ops *ops = hd->plugin->handler;
             if (ops->create_env) {      /* route: needs the pipeline's destination names */
                 const char **to = sl_calloc(p->n_to + 1, sizeof *to);
@@ -527,6 +529,9 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
     rt->n_workers = svc->workers > 0 ? (size_t)svc->workers : default_workers();
     rt->workers = sl_calloc(rt->n_workers, sizeof *rt->workers);
     rt->worker_busy_since = sl_calloc(rt->n_workers, sizeof *rt->worker_busy_since);
+    rt->handler_stats = sl_calloc(rt->n_workers * (rt->n_handler_stats ? rt->n_handler_stats : 1) *
+                                      SL_HSTATS,
+                                  sizeof *rt->handler_stats);
     if (!ok) {
         sl_runtime_free(rt);
         return NULL;
@@ -676,5 +681,6 @@ void sl_runtime_free(sl_runtime *rt)
     free(rt->dests);
     free(rt->workers);
     free(rt->worker_busy_since);
+    free(rt->handler_stats);
     free(rt);
 }

@@ -22,7 +22,13 @@ typedef struct {
     const sl_plugin *plugin;
     void *state;
     const char *label;
+    size_t position;            /* 1-based, within its pipeline */
+    size_t stat_index;          /* its counters in rt->handler_stats */
 } sl_handler_inst;
+
+/* Per handler, per worker (one writer each: no contention): events in,
+ * events out (passed or emitted), dropped, errors. */
+enum { SL_HSTAT_IN, SL_HSTAT_OUT, SL_HSTAT_DROPPED, SL_HSTAT_ERRORS, SL_HSTATS };
 
 struct sl_pipeline {
     const char *name;
@@ -104,6 +110,9 @@ struct sl_runtime {
     /* per worker: monotonic time it started running handlers on its
      * current chunk, 0 when idle or handing over (the watchdog reads it) */
     atomic_int_fast64_t *worker_busy_since;
+    /* handler counters: [worker][handler stat_index][SL_HSTAT_*] */
+    atomic_uint_fast64_t *handler_stats;
+    size_t n_handler_stats;
     atomic_size_t worker_seq;
     bool once;                  /* read sources to their end, then stop */
     struct event *wake_ev;      /* resume paused sources (any thread) */

@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     sl_runtime *rt;
     atomic_int_fast64_t *busy_since;    /* rt->worker_busy_since[i]: 0 when idle */
+    atomic_uint_fast64_t *hstats;       /* this worker's handler counters */
     event_vec *stage;           /* one per destination */
 } worker;
 
@@ -66,6 +67,13 @@ void sl_handler_fail(sl_handler_ctx *hc, const char *fmt, ...)
 void sl_handler_route_to(sl_handler_ctx *hc, uint64_t mask)
 {
     hc->route = mask;
+}
+
+/* A counter only this thread writes (read by the admin endpoint). */
+static inline void bump(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
 }
 
 static void stage(worker *w, sl_dest *d, sl_event *ev)
@@ -140,6 +148,13 @@ static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev, uint64_
     const sl_handler_inst *h = &p->handlers[i];
     sl_handler_ctx hc = {.ev = ev, .route = route};
     sl_handler_result r = h->plugin->handler->process(h->state, ev, &hc);
+    atomic_uint_fast64_t *st = &w->hstats[h->stat_index * SL_HSTATS];
+    bump(&st[SL_HSTAT_IN], 1);
+    bump(&st[r == SL_HANDLER_PASS ? SL_HSTAT_OUT : r == SL_HANDLER_DROP ? SL_HSTAT_DROPPED
+                                                                        : SL_HSTAT_ERRORS],
+         1);
+    if (hc.emitted.n)
+        bump(&st[SL_HSTAT_OUT], hc.emitted.n);
     switch (r) {
     case SL_HANDLER_PASS:
         run_chain(w, p, i + 1, ev, hc.route);
@@ -192,6 +207,8 @@ void *sl_worker_main(void *arg)
     worker w = {.rt = arg};
     size_t idx = atomic_fetch_add(&w.rt->worker_seq, 1) % w.rt->n_workers;
     w.busy_since = &w.rt->worker_busy_since[idx];
+    w.hstats = &w.rt->handler_stats[idx * (w.rt->n_handler_stats ? w.rt->n_handler_stats : 1) *
+                                    SL_HSTATS];
     w.stage = sl_calloc(w.rt->n_dests, sizeof *w.stage);
     sl_chunk *c;
     while ((c = sl_queue_pop(&w.rt->queue)) != NULL)

@@ -959,6 +959,53 @@ void sl_listener_stop(sl_listener *l)
                 l->src->name, (unsigned long long)hs_ok, (unsigned long long)hs_failed);
 }
 
+/* The drops column of the /proc/net/udp{,6} line of socket inode `ino`;
+ * false if it is not there. */
+static bool proc_udp_drops(const char *file, unsigned long ino, uint64_t *drops)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    if (!fgets(line, sizeof line, f)) {     /* the header */
+        fclose(f);
+        return false;
+    }
+    while (!found && fgets(line, sizeof line, f)) {
+        /* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops */
+        char *save = NULL, *tok[16];
+        int n = 0;
+        for (char *t = strtok_r(line, " \t\n", &save); t && n < 16;
+             t = strtok_r(NULL, " \t\n", &save))
+            tok[n++] = t;
+        if (n < 13 || strtoul(tok[9], NULL, 10) != ino)
+            continue;
+        *drops = strtoull(tok[n - 1], NULL, 10);
+        found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+void sl_listener_kernel_drops(sl_listener *l,
+                              void (*emit)(void *ctx, const char *item, uint64_t drops),
+                              void *ctx)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n_socks; i++) {
+        sock *s = &l->socks[i];
+        struct stat st;
+        uint64_t drops = 0;
+        if (s->kind != SL_LISTEN_UDP || s->fd < 0 || fstat(s->fd, &st) != 0)
+            continue;
+        if (proc_udp_drops("/proc/net/udp", (unsigned long)st.st_ino, &drops) ||
+            proc_udp_drops("/proc/net/udp6", (unsigned long)st.st_ino, &drops))
+            emit(ctx, s->url, drops);
+    }
+}
+
 void sl_listener_free(sl_listener *l)
 {
     if (!l)

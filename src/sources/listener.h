@@ -116,5 +116,10 @@ void sl_listener_resume(sl_listener *l);
 /* Close every socket, remove the unix socket files, log the counters. */
 void sl_listener_stop(sl_listener *l);
 void sl_listener_free(sl_listener *l);
+/* For each UDP socket: emit(ctx, url, datagrams the kernel dropped), read
+ * from /proc/net/udp and udp6 (the `drops` column of its inode). */
+void sl_listener_kernel_drops(sl_listener *l,
+                              void (*emit)(void *ctx, const char *item, uint64_t drops),
+                              void *ctx);
 
 #endif

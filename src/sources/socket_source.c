@@ -108,7 +108,16 @@ static void socket_destroy(sl_source *src)
     src->state = NULL;
 }
 
+static void socket_kernel_drops(sl_source *src,
+                              void (*emit)(void *ctx, const char *item, uint64_t drops), void *ctx)
+{
+    socket_state *st = src->state;
+    if (st)
+        sl_listener_kernel_drops(st->l, emit, ctx);
+}
+
 static const sl_source_ops socket_ops = {
+    .kernel_drops = socket_kernel_drops,
     .start = socket_start,
     .resume = socket_resume,
     .stop = socket_stop,

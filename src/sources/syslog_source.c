@@ -170,7 +170,16 @@ static void syslog_destroy(sl_source *src)
     src->state = NULL;
 }
 
+static void syslog_kernel_drops(sl_source *src,
+                              void (*emit)(void *ctx, const char *item, uint64_t drops), void *ctx)
+{
+    syslog_state *st = src->state;
+    if (st)
+        sl_listener_kernel_drops(st->l, emit, ctx);
+}
+
 static const sl_source_ops syslog_ops = {
+    .kernel_drops = syslog_kernel_drops,
     .start = syslog_start,
     .resume = syslog_resume,
     .stop = syslog_stop,

@@ -132,7 +132,8 @@ destinations:
   drop: { type: file, path: "$T/out-drop.log", encoding: raw }
 pipelines:
   p: { from: [web-1.a, plain], to: [out] }
-  q: { from: [plain], to: [drop] }
+  q: { from: [plain], to: [drop], handlers: [ { set: { fields: { env: test } } },
+                                            { filter: { drop_if: 'message contains "no-such"' } } ] }
 YAML
     check "--check accepts service.admin.listen" "$SLUICE" --check -c "$T/admin.yaml"
     start_sluice "$T/admin.yaml"
@@ -181,6 +182,13 @@ YAML
         { print "bad line: " $0 }' "$T/m.txt")
     check "admin: /metrics parses as Prometheus text format" [ -z "$bad" ]
     [ -z "$bad" ] || printf '  %s\n' "$bad" | head -5
+    check "admin: per-handler counters (set: 200 in, 200 out)" \
+        sh -c "grep -qx 'sluice_handler_events_in_total{pipeline=\"q\",handler=\"1\",type=\"set\"} 200' '$T/m.txt' &&
+               grep -qx 'sluice_handler_events_out_total{pipeline=\"q\",handler=\"1\",type=\"set\"} 200' '$T/m.txt'"
+    check "admin: ... (filter: 200 in, none dropped, no errors)" \
+        sh -c "grep -qx 'sluice_handler_events_in_total{pipeline=\"q\",handler=\"2\",type=\"filter\"} 200' '$T/m.txt' &&
+               grep -qx 'sluice_handler_events_dropped_total{pipeline=\"q\",handler=\"2\",type=\"filter\"} 0' '$T/m.txt' &&
+               grep -qx 'sluice_handler_errors_total{pipeline=\"q\",handler=\"2\",type=\"filter\"} 0' '$T/m.txt'"
     check "admin: the batch latency histogram counts every committed batch" \
         sh -c "[ \"\$(grep '^sluice_destination_batch_latency_seconds_count{destination=\"drop\"}' '$T/m.txt' | cut -d' ' -f2)\" = \"\$(grep '^sluice_destination_batches_out_total{destination=\"drop\"}' '$T/m.txt' | cut -d' ' -f2)\" ]"
     check "admin: ... and its +Inf bucket holds them all" \
@@ -261,6 +269,31 @@ YAML
         wait_until 30 sh -c "curl -s http://127.0.0.1:$PF/metrics | grep -qx 'sluice_file_checkpoint_lag_bytes{source=\"in\",file=\"$T/a.log\"} 0'"
     stop_sluice TERM
     kill "$sink" 2>/dev/null
+
+    # Datagrams the kernel drops on a UDP listener that is not being read
+    # (the pipeline is stalled) show in sluice_source_kernel_drops_total.
+    PK=$(pick_port)
+    PU=$(pick_port)
+    cat >"$T/kdrops.yaml" <<YAML
+service: { workers: 1, shutdown_timeout: 2s, state_dir: "$T/state-kdrops", memory_limit: 1MiB,
+           queue: { max_events: 16 }, admin: { listen: "127.0.0.1:$PK" } }
+sources:
+  udp: { type: syslog, listen: "udp://127.0.0.1:$PU", receive_buffer: 4KiB }
+destinations:
+  web: { type: http, url: "http://127.0.0.1:$PS/x", buffer: { max_events: 16 },
+         batch: { max_events: 16, max_age: 10ms }, retry: { initial: 1s, max: 1s } }
+pipelines:
+  p: { from: [udp], to: [web] }
+YAML
+    kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null     # the endpoint is down
+    start_sluice "$T/kdrops.yaml"
+    wait_until 10 sh -c "curl -s -o /dev/null http://127.0.0.1:$PK/health" || true
+    "$TOOLS/sock_send" dgram "udp:127.0.0.1:$PU" 5000 kdrop >/dev/null 2>&1
+    kdrops() { curl -s "http://127.0.0.1:$PK/metrics" |
+        awk -v l="sluice_source_kernel_drops_total{source=\"udp\",listen=\"udp://127.0.0.1:$PU\"}" '$1 == l { print $2 }'; }
+    check "admin: datagrams the kernel dropped are counted per UDP listener (got $(kdrops))" \
+        wait_until 10 sh -c "[ \"\$(curl -s http://127.0.0.1:$PK/metrics | awk '\$1 == \"sluice_source_kernel_drops_total{source=\\\"udp\\\",listen=\\\"udp://127.0.0.1:$PU\\\"}\" { print \$2 }')\" -gt 0 ]"
+    stop_sluice TERM
 
     # A port already taken: startup fails with exit 2 and says why.
     : >"$T/t.log"
