@@ -61,35 +61,55 @@ static bool parse_id(const char *s, unsigned long *out)
     return true;
 }
 
-/* getpwnam_r / getpwuid_r with a buffer that grows; true when found. */
-static bool lookup_user(const char *name, uid_t uid, struct passwd *pw, char **buf)
+/* One user or group database lookup, by name when name is set, else by
+ * id: the entry into `entry`, its strings into buf[cap]. 0 when found,
+ * ENOENT when there is no such entry, else the lookup's error (ERANGE:
+ * buf is too small). */
+typedef int (*db_lookup_fn)(const char *name, id_t id, void *entry, char *buf, size_t cap);
+
+static int passwd_lookup(const char *name, id_t id, void *entry, char *buf, size_t cap)
+{
+    struct passwd *res = NULL;
+    int e = name ? getpwnam_r(name, entry, buf, cap, &res)
+                 : getpwuid_r((uid_t)id, entry, buf, cap, &res);
+    return e == 0 && res == NULL ? ENOENT : e;
+}
+
+static int group_lookup(const char *name, id_t id, void *entry, char *buf, size_t cap)
+{
+    struct group *res = NULL;
+    int e = name ? getgrnam_r(name, entry, buf, cap, &res)
+                 : getgrgid_r((gid_t)id, entry, buf, cap, &res);
+    return e == 0 && res == NULL ? ENOENT : e;
+}
+
+/* Runs `lookup` with a buffer that grows (up to 1 MiB) while it is too
+ * small; true when found. */
+static bool lookup_growing(db_lookup_fn lookup, const char *name, id_t id, void *entry,
+                           char **buf)
 {
     size_t cap = 4096;
     for (;;) {
         *buf = sl_realloc(*buf, cap);
-        struct passwd *res = NULL;
-        int e = name ? getpwnam_r(name, pw, *buf, cap, &res) : getpwuid_r(uid, pw, *buf, cap, &res);
+        int e = lookup(name, id, entry, *buf, cap);
         if (e == ERANGE && cap < (1u << 20)) {
             cap *= 2;
             continue;
         }
-        return e == 0 && res != NULL;
+        return e == 0;
     }
+}
+
+/* getpwnam_r / getpwuid_r, getgrnam_r / getgrgid_r with a buffer that
+ * grows; true when found. */
+static bool lookup_user(const char *name, uid_t uid, struct passwd *pw, char **buf)
+{
+    return lookup_growing(passwd_lookup, name, uid, pw, buf);
 }
 
 static bool lookup_group(const char *name, gid_t gid, struct group *gr, char **buf)
 {
-    size_t cap = 4096;
-    for (;;) {
-        *buf = sl_realloc(*buf, cap);
-        struct group *res = NULL;
-        int e = name ? getgrnam_r(name, gr, *buf, cap, &res) : getgrgid_r(gid, gr, *buf, cap, &res);
-        if (e == ERANGE && cap < (1u << 20)) {
-            cap *= 2;
-            continue;
-        }
-        return e == 0 && res != NULL;
-    }
+    return lookup_growing(group_lookup, name, gid, gr, buf);
 }
 
 /* Resolve service.user / service.group into ids. -1 with the reason in

@@ -128,9 +128,7 @@ void sl_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const cha
     sl_log(lvl, KD, "%s: librdkafka %s: %s", name, fac, buf);
 }
 
-/* ---- config checks --------------------------------------------------------- */
-
-static void join_brokers(const sl_strlist *l, sl_buf *b)
+void sl_kafka_join_list(const sl_strlist *l, sl_buf *b)
 {
     for (size_t i = 0; i < l->n; i++) {
         if (i)
@@ -139,6 +137,8 @@ static void join_brokers(const sl_strlist *l, sl_buf *b)
     }
     sl_buf_putc(b, 0);
 }
+
+/* ---- config checks --------------------------------------------------------- */
 
 static void kafka_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
@@ -245,7 +245,7 @@ static int producer_new(kafka_state *st, char *err, size_t errsz)
     const kafka_cfg *cfg = st->cfg;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     sl_buf b = {0};
-    join_brokers(&cfg->brokers, &b);
+    sl_kafka_join_list(&cfg->brokers, &b);
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%lld", (long long)(cfg->message_timeout_ns / 1000000));
     const char *base[][2] = {
@@ -304,7 +304,7 @@ static int kafka_open(sl_dest *d)
         return -1;
     }
     sl_buf b = {0};
-    join_brokers(&cfg->brokers, &b);
+    sl_kafka_join_list(&cfg->brokers, &b);
     sl_info(KD, "%s: producing to %s (topic %s, acks %s%s, compression %s, librdkafka %s)",
             st->label, b.p, cfg->topic, acks_modes[cfg->acks],
             cfg->acks == ACKS_ALL ? ", idempotent" : "", codecs[cfg->compression],

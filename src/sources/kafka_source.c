@@ -158,16 +158,6 @@ typedef struct {
 
 /* ---- config ------------------------------------------------------------------ */
 
-static void join(const sl_strlist *l, sl_buf *b)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (i)
-            sl_buf_putc(b, ',');
-        sl_buf_puts(b, l->v[i]);
-    }
-    sl_buf_putc(b, 0);
-}
-
 static void ksrc_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
     ksrc_cfg *cfg = cfgp;
@@ -673,7 +663,7 @@ static int ksrc_start(sl_source *src)
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     sl_buf b = {0};
-    join(&cfg->brokers, &b);
+    sl_kafka_join_list(&cfg->brokers, &b);
     const char *base[][2] = {
         {"bootstrap.servers", b.p},
         {"group.id", cfg->group_id},
@@ -737,7 +727,7 @@ static int ksrc_start(sl_source *src)
         return -1;
     }
     sl_buf t = {0};
-    join(&cfg->topics, &t);
+    sl_kafka_join_list(&cfg->topics, &t);
     sl_info(KS, "%s: consuming %s from %s as group \"%s\" (librdkafka %s)", st->label, t.p,
             b.p, cfg->group_id, rd_kafka_version_str());
     sl_buf_free(&t);

@@ -690,8 +690,12 @@ static void dgram_read_cb(evutil_socket_t fd, short what, void *arg)
     } dg[DGRAMS_PER_TURN];
     char peers[DGRAMS_PER_TURN][80];
     size_t n_dg = 0, n_peers = 0, used = 0;
+    /* The sender's address, reused for every datagram of the turn: zeroed
+     * once (for analysers, which cannot see recvfrom write it), not per
+     * datagram. recvfrom sets sl to the length it wrote, and format_peer
+     * reads only within sl, never bytes left from an earlier datagram. */
+    struct sockaddr_storage ss = {0};
     while (n_dg < DGRAMS_PER_TURN && s->stage_cap - used >= maxm) {
-        struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof ss;
         char *p = s->stage + used;
         ssize_t n = recvfrom(fd, p, maxm, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&ss, &sl);

@@ -40,6 +40,18 @@ checkpoint_offset() { awk '!/^#/ { print $5; exit }' "$1" 2>/dev/null; }
 metric_is() { [ "$(metric "$1" "$2" "$3")" = "$4" ]; }
 metric_ge() { v=$(metric "$1" "$2" "$3"); [ "${v%.*}" -ge "$4" ]; }
 
+# http_dest_yaml PORT OPTION...: the end of a case's config: its one
+# destination, `web`, posting to http_sink on 127.0.0.1:PORT, with each
+# OPTION (a line such as 'batch: { max_events: 500, max_age: 100ms }') in
+# its block, and the pipeline from the file source `in` to it.
+http_dest_yaml() {
+    local port=$1
+    shift
+    printf 'destinations:\n  web:\n    type: http\n    url: "http://127.0.0.1:%s/bulk"\n' "$port"
+    printf '    %s\n' "$@"
+    printf 'pipelines:\n  p: { from: [in], to: [web] }\n'
+}
+
 # ---- 1. disk buffer across a restart, endpoint down ---------------------------
 N=$((10000 / SCALE))
 "$TOOLS/log_writer" -o "$T/in1.log" -n "$N" --name one >/dev/null
@@ -49,15 +61,8 @@ cat >"$T/c1.yaml" <<YAML
 service: { workers: 2, state_dir: "$T/s1", shutdown_timeout: 5s, admin: { listen: "127.0.0.1:$A1" } }
 sources:
   in: { type: file, paths: ["$T/in1.log"], checkpoint_interval: 100ms }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$P1/bulk"
-    batch: { max_events: 500, max_age: 100ms }
-    retry: { initial: 100ms, max: 500ms }
-    buffer: { type: disk, fsync: always }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$P1" 'batch: { max_events: 500, max_age: 100ms }' \
+    'retry: { initial: 100ms, max: 500ms }' 'buffer: { type: disk, fsync: always }')
 YAML
 start_sluice "$T/c1.yaml"
 check "disk: every line is written to the disk buffer while the endpoint is down" \
@@ -90,17 +95,9 @@ cat >"$T/c2.yaml" <<YAML
 service: { workers: 2, state_dir: "$T/s2" }
 sources:
   in: { type: file, paths: ["$T/in2.log"] }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$SINK_PORT/bulk"
-    compression: gzip
-    concurrency: 2
-    batch: { max_events: 2000, max_age: 100ms }
-    retry: { initial: 100ms, max: 500ms }
-    buffer: { type: disk }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$SINK_PORT" 'compression: gzip' 'concurrency: 2' \
+    'batch: { max_events: 2000, max_age: 100ms }' 'retry: { initial: 100ms, max: 500ms }' \
+    'buffer: { type: disk }')
 YAML
 start_sluice "$T/c2.yaml"
 check "kill -9: delivery is under way" wait_until 120 has_unique "$T/sink2/out" $((M / 4))
@@ -126,15 +123,8 @@ cat >"$T/c3.yaml" <<YAML
 service: { workers: 1, state_dir: "$T/s3", admin: { listen: "127.0.0.1:$A3" } }
 sources:
   in: { type: file, paths: ["$T/in3.log"] }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$P3/bulk"
-    batch: { max_events: 100, max_age: 50ms }
-    retry: { initial: 100ms, max: 500ms }
-    buffer: { type: disk, fsync: never }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$P3" 'batch: { max_events: 100, max_age: 50ms }' \
+    'retry: { initial: 100ms, max: 500ms }' 'buffer: { type: disk, fsync: never }')
 YAML
 start_sluice "$T/c3.yaml"
 check "corrupt: the lines are written to the disk buffer" \
@@ -170,16 +160,8 @@ service:
   memory_limit: 16MiB
 sources:
   in: { type: file, paths: ["$T/in4.log"], checkpoint_interval: 100ms }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$P4/bulk"
-    compression: gzip
-    batch: { max_events: 5000, max_age: 100ms }
-    retry: { initial: 100ms, max: 1s }
-    buffer: { type: memory, when_full: block }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$P4" 'compression: gzip' 'batch: { max_events: 5000, max_age: 100ms }' \
+    'retry: { initial: 100ms, max: 1s }' 'buffer: { type: memory, when_full: block }')
 YAML
 start_sluice "$T/c4.yaml" -v
 check "memory: the source is held back while the endpoint is down" \
@@ -218,14 +200,8 @@ cat >"$T/c5.yaml" <<YAML
 service: { workers: 2, state_dir: "$T/small/state" }
 sources:
   in: { type: file, paths: ["$T/in5.log"] }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$SINK_PORT/bulk"
-    batch: { max_events: 1000, max_age: 50ms }
-    buffer: { type: disk, segment_size: 256KiB }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$SINK_PORT" 'batch: { max_events: 1000, max_age: 50ms }' \
+    'buffer: { type: disk, segment_size: 256KiB }')
 YAML
 cat >"$T/diskfull.sh" <<SH
 set -u
@@ -318,15 +294,9 @@ cat >"$T/c7.yaml" <<YAML
 service: { workers: 2, state_dir: "$T/s7", admin: { listen: "127.0.0.1:$A7" } }
 sources:
   in: { type: file, paths: ["$T/in7.log"] }
-destinations:
-  web:
-    type: http
-    url: "http://127.0.0.1:$P7/bulk"
-    batch: { max_events: 100, max_age: 50ms }
-    retry: { initial: 100ms, max: 200ms }
-    buffer: { max_events: 1000, when_full: drop_newest }
-pipelines:
-  p: { from: [in], to: [web] }
+$(http_dest_yaml "$P7" 'batch: { max_events: 100, max_age: 50ms }' \
+    'retry: { initial: 100ms, max: 200ms }' \
+    'buffer: { max_events: 1000, when_full: drop_newest }')
 YAML
 start_sluice "$T/c7.yaml"
 check "drop_newest: events that do not fit are dropped and counted" \
