@@ -29,6 +29,15 @@ void sl_encode_begin(sl_buf *b, int encoding);
 void sl_encode_add(sl_buf *b, const sl_event *ev, int encoding, size_t index);
 void sl_encode_end(sl_buf *b, int encoding, size_t count);
 
+/* Encode the JSON objects of evs[0..n) (events of chunk c) ahead of their
+ * destinations, into c->json: a worker calls this once it has processed
+ * the chunk, so the encoding runs on every worker in parallel rather than
+ * on a destination's one sender, which then copies the bytes (ndjson and
+ * json_array; raw needs no encoding). Events already encoded are skipped;
+ * nobody may change an event after this. Returns how many bytes c->json
+ * grew by, for the memory accounting. */
+size_t sl_encode_ahead(sl_chunk *c, sl_event *const *evs, size_t n);
+
 /* Append one event on its own, with its trailing newline (json_array gives
  * the bare object, as ndjson does). */
 void sl_encode_event(sl_buf *b, const sl_event *ev, int encoding);

@@ -20,6 +20,7 @@ static void chunk_free(sl_chunk *c)
     sl_arena_free(&c->arena);
     free(c->events);
     free(c->data);
+    sl_buf_free(&c->json);
     free(c);
 }
 
@@ -147,6 +148,18 @@ sl_value *sl_fields_set(sl_chunk *c, sl_fields *f, const char *name,
     fl->name_len = (uint32_t)name_len;
     fl->v.type = SL_VAL_NULL;
     return &fl->v;
+}
+
+void sl_fields_reserve(sl_chunk *c, sl_fields *f, uint32_t more)
+{
+    if (f->cap - f->n >= more)
+        return;
+    uint32_t cap = f->n + more;
+    sl_field *nv = sl_arena_alloc(&c->arena, cap * sizeof *nv);
+    if (f->n)
+        memcpy(nv, f->v, f->n * sizeof *nv);
+    f->v = nv;              /* the old array stays in the arena */
+    f->cap = cap;
 }
 
 bool sl_fields_remove(sl_fields *f, const char *name, size_t name_len)

@@ -18,6 +18,7 @@
 
 #include "ack.h"
 #include "util/arena.h"
+#include "util/buf.h"
 
 struct sl_source;
 
@@ -73,6 +74,10 @@ typedef struct sl_event {
     int64_t time_ns;    /* event time: parsed, or when it was read */
     sl_fields fields;
     uint32_t flags;
+    /* The event's JSON object, encoded ahead by the worker that processed
+     * it (sl_encode_ahead): chunk->json.p[json_off..+json_len). json_len 0:
+     * not encoded ahead; senders encode it themselves. */
+    uint32_t json_off, json_len;
 } sl_event;
 
 struct sl_chunk {
@@ -92,6 +97,7 @@ struct sl_chunk {
     char *data;                 /* the source's read buffer (malloc'd) */
     size_t data_len, data_cap;
     uint64_t begin, end;        /* source positions (file offsets) covered */
+    sl_buf json;                /* events' JSON objects encoded ahead */
     sl_arena arena;
     max_align_t inline_arena[]; /* the arena's first block */
 };
@@ -140,6 +146,10 @@ sl_value *sl_fields_get(sl_fields *f, const char *name, size_t name_len);
 sl_value *sl_fields_set(sl_chunk *c, sl_fields *f, const char *name,
                         size_t name_len);
 bool sl_fields_remove(sl_fields *f, const char *name, size_t name_len);
+/* Make room for `more` fields at once (a parser that knows how many it
+ * sets): one array of the right size rather than doubling ones, whose
+ * outgrown copies stay in the arena until the chunk is freed. */
+void sl_fields_reserve(sl_chunk *c, sl_fields *f, uint32_t more);
 sl_fields *sl_fields_new_map(sl_chunk *c);
 
 static inline sl_value *sl_event_get(sl_event *ev, const char *name, size_t n)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "log.h"
 #include "runtime.h"
 #include "util/clock.h"
@@ -171,6 +172,14 @@ static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev, uint64_
     free(hc.emitted.v);
 }
 
+/* Destinations whose senders encode JSON objects (ndjson, json_array) from
+ * the ring: the worker encodes their events ahead. A disk buffer stores
+ * records and its replayed events are encoded by the sender. */
+static bool encodes_json(const sl_dest *d)
+{
+    return !d->disk && d->common->encoding != SL_ENC_RAW;
+}
+
 static void process_chunk(worker *w, sl_chunk *c)
 {
     sl_runtime *rt = w->rt;
@@ -188,9 +197,16 @@ static void process_chunk(worker *w, sl_chunk *c)
             run_chain(w, src->pipelines[src->n_pipelines - 1], 0, ev, UINT64_MAX);
     }
     atomic_store_explicit(w->busy_since, 0, memory_order_relaxed);
-    size_t staged = 0;
-    for (size_t d = 0; d < rt->n_dests; d++)
+    size_t staged = 0, encoded = 0;
+    for (size_t d = 0; d < rt->n_dests; d++) {
         staged += w->stage[d].n;
+        if (w->stage[d].n && encodes_json(&rt->dests[d]))
+            encoded += sl_encode_ahead(c, w->stage[d].v, w->stage[d].n);
+    }
+    if (encoded) {      /* charged with the chunk, discharged when it is freed */
+        c->acct += encoded;
+        atomic_fetch_add(&rt->live_bytes, encoded);
+    }
     if (staged)
         sl_ack_ref(&c->ack, (unsigned)staged);
     for (size_t d = 0; d < rt->n_dests; d++) {

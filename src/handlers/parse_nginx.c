@@ -131,6 +131,7 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
     sl_chunk *c = ev->chunk;
     sl_fields *f = hu_begin(ev, st->target);
     uint32_t n0 = f->n;
+    sl_fields_reserve(c, f, (uint32_t)st->fmt.n + 3);  /* $request may split in 4 */
     int64_t t_ns = ev->time_ns;
     for (size_t i = 0; i < st->fmt.n; i++) {
         const sl_ngx_item *it = &st->fmt.items[i];

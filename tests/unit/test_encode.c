@@ -72,6 +72,41 @@ START_TEST(piecewise_equals_whole)
 }
 END_TEST
 
+/* Encoded ahead by a worker, the batch is the same bytes; an event staged
+ * for two destinations is encoded once; the buffer is charged. */
+START_TEST(encoded_ahead_equals_encoded)
+{
+    sl_event *evs[3];
+    sl_chunk *c = three_events(evs);
+    char *before[3];
+    for (int enc = SL_ENC_NDJSON; enc <= SL_ENC_RAW; enc++)
+        before[enc] = strdup(encoded(evs, 3, enc));
+    sl_event *staged[4] = {evs[2], evs[0], evs[2], evs[1]};
+    size_t grew = sl_encode_ahead(c, staged, 4);
+    ck_assert_uint_ge(grew, c->json.len);
+    ck_assert_uint_eq(c->json.cap, c->json.len);     /* trimmed to fit */
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_gt(evs[i]->json_len, 0);
+    /* staged order: evs[2] first, once */
+    ck_assert_uint_eq(evs[2]->json_off, 0);
+    ck_assert_uint_eq(evs[0]->json_off, evs[2]->json_len);
+    ck_assert_uint_eq(c->json.len, evs[0]->json_len + evs[1]->json_len + evs[2]->json_len);
+    /* a second destination's call finds them encoded: nothing grows */
+    ck_assert_uint_eq(sl_encode_ahead(c, evs, 3), 0);
+    for (int enc = SL_ENC_NDJSON; enc <= SL_ENC_RAW; enc++) {
+        ck_assert_str_eq(encoded(evs, 3, enc), before[enc]);
+        free(before[enc]);
+    }
+    sl_buf one = {0};
+    sl_encode_event(&one, evs[1], SL_ENC_NDJSON);
+    sl_buf_putc(&one, 0);
+    ck_assert_str_eq(one.p, "{\"timestamp\":\"1970-01-01T00:00:01.000000Z\","
+                            "\"message\":\"two \\\"2\\\"\",\"n\":2}\n");
+    sl_buf_free(&one);
+    sl_chunk_discard(c);    /* frees c->json too (valgrind checks) */
+}
+END_TEST
+
 START_TEST(content_types)
 {
     ck_assert_str_eq(sl_encoding_content_type(SL_ENC_NDJSON), "application/x-ndjson");
@@ -146,6 +181,7 @@ int main(void)
     TCase *tc = tcase_create("encode");
     tcase_add_test(tc, batch_encodings);
     tcase_add_test(tc, piecewise_equals_whole);
+    tcase_add_test(tc, encoded_ahead_equals_encoded);
     tcase_add_test(tc, content_types);
     tcase_add_test(tc, gzip_round_trip);
     suite_add_tcase(s, tc);
