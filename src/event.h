@@ -86,6 +86,7 @@ struct sl_chunk {
     struct sl_source *source;
     const char *origin;         /* file path or peer address; may be NULL */
     sl_chunk *next;             /* queue link */
+    uint64_t seq;               /* the queue's count of chunks popped before it */
     sl_event **events;
     uint32_t n_events, cap_events;
     size_t bytes;               /* message bytes, for queue accounting */

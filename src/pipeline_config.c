@@ -23,6 +23,13 @@ static const sl_option service_options[] = {
      "On SIGTERM, how long to wait for in-flight events to be delivered."},
     {"memory_limit", SL_OPT_SIZE, "64MiB", 0, 1 << 20, 1LL << 40, NULL, SVC(memory_limit),
      "Most bytes of events held in memory at once; sources pause above it."},
+    {"keep_order", SL_OPT_BOOL, "false", 0, 0, 0, NULL, SVC(keep_order),
+     "Events reach every destination in the order their sources read them, with any "
+     "number of workers: each worker still runs its chunk's handlers in parallel with the "
+     "others, then waits for the chunks read before it to be handed on first. So the order "
+     "of every key (a Kafka partition's, a parsed field's) holds end to end. Needs "
+     "concurrency 1 on every destination; dead letters are out of order. Off: faster, and "
+     "order holds only with workers: 1."},
     {"queue.max_events", SL_OPT_INT, "16384", 0, 1, 100000000, NULL, SVC(queue_max_events),
      "Most events waiting between sources and workers."},
     {"queue.max_bytes", SL_OPT_SIZE, "8MiB", 0, 4096, 1LL << 40, NULL, SVC(queue_max_bytes),
@@ -480,6 +487,15 @@ sl_config *sl_config_build(sl_doc *doc, sl_diags *d)
             build_section(c, sec, order[i], d);
         else
             sl_diag_error(d, root, "missing section \"%s\"", order[i]);
+    }
+    for (size_t i = 0; c->service.keep_order && i < c->n_dests; i++) {
+        if (c->dests[i].plugin && c->dests[i].common.concurrency > 1) {
+            const sl_node *at = sl_node_get(c->dests[i].node, "concurrency");
+            sl_diag_error(d, at ? at : c->dests[i].node,
+                          "destination \"%s\": concurrency %lld sends batches out of order; "
+                          "service.keep_order needs concurrency 1", c->dests[i].name,
+                          (long long)c->dests[i].common.concurrency);
+        }
     }
     for (size_t i = 0; i < c->n_sources; i++)
         if (!c->sources[i].used && c->sources[i].plugin)

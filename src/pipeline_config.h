@@ -21,6 +21,7 @@ typedef struct {
     char *admin_listen;         /* HOST:PORT of the admin endpoint, NULL: off */
     int64_t admin_failing_after_ns;     /* /health: 503 after a destination fails this long */
     char *user, *group;         /* run as (names or ids) after startup; NULL: off */
+    bool keep_order;            /* workers hand chunks on in the order read */
 } sl_service_cfg;
 
 /* Index order of the `encoding` and `compression` choices (src/plugin.c). */

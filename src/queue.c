@@ -8,6 +8,7 @@ void sl_queue_init(sl_queue *q, size_t max_events, size_t max_bytes,
     pthread_cond_init(&q->not_empty, NULL);
     q->head = q->tail = NULL;
     q->events = q->bytes = q->chunks = 0;
+    q->popped = 0;
     q->max_events = max_events;
     q->max_bytes = max_bytes;
     q->closed = false;
@@ -61,6 +62,7 @@ sl_chunk *sl_queue_pop(sl_queue *q)
         if (!q->head)
             q->tail = NULL;
         q->chunks--;
+        c->seq = q->popped++;
         q->events -= c->n_events;
         q->bytes -= c->bytes;
         c->next = NULL;

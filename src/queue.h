@@ -17,6 +17,7 @@ typedef struct {
     pthread_cond_t not_empty;
     sl_chunk *head, *tail;
     size_t events, bytes, chunks;
+    uint64_t popped;            /* chunks taken so far (numbers them: seq) */
     size_t max_events, max_bytes;
     bool closed;
     bool producers_waiting;
@@ -33,8 +34,9 @@ void sl_queue_destroy(sl_queue *q);
  * the producer is marked waiting and `on_space` will be called later. */
 bool sl_queue_try_push(sl_queue *q, sl_chunk *c);
 
-/* Take the oldest chunk, waiting while the queue is empty. NULL once the
- * queue is closed and empty. */
+/* Take the oldest chunk, waiting while the queue is empty, and number it
+ * (c->seq: 0, 1, 2... in the order taken). NULL once the queue is closed
+ * and empty. */
 sl_chunk *sl_queue_pop(sl_queue *q);
 
 /* No more pushes will come; poppers drain what is left, then get NULL. */

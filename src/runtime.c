@@ -453,6 +453,9 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
     const sl_service_cfg *svc = &cfg->service;
     sl_queue_init(&rt->queue, (size_t)svc->queue_max_events, (size_t)svc->queue_max_bytes,
                   queue_has_space, rt);
+    rt->keep_order = svc->keep_order;
+    pthread_mutex_init(&rt->order_mu, NULL);
+    pthread_cond_init(&rt->order_turn, NULL);
     rt->wake_ev = event_new(rt->base, -1, 0, wake_cb, rt);
     rt->check_ev = event_new(rt->base, -1, 0, check_cb, rt);
 
@@ -674,6 +677,8 @@ void sl_runtime_free(sl_runtime *rt)
     if (rt->check_ev)
         event_free(rt->check_ev);
     sl_queue_destroy(&rt->queue);
+    pthread_cond_destroy(&rt->order_turn);
+    pthread_mutex_destroy(&rt->order_mu);
     event_base_free(rt->base);
     libevent_global_shutdown();
     free(rt->sources);

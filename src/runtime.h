@@ -114,6 +114,13 @@ struct sl_runtime {
     atomic_uint_fast64_t *handler_stats;
     size_t n_handler_stats;
     atomic_size_t worker_seq;
+    /* service.keep_order: workers hand their chunks on to destinations in
+     * the order the queue gave them out (sl_chunk.seq); order_next is the
+     * seq whose turn it is */
+    bool keep_order;
+    pthread_mutex_t order_mu;
+    pthread_cond_t order_turn;
+    uint64_t order_next;
     bool once;                  /* read sources to their end, then stop */
     struct event *wake_ev;      /* resume paused sources (any thread) */
     struct event *check_ev;     /* re-check whether we are done (any thread) */

@@ -172,6 +172,26 @@ static void run_chain(worker *w, sl_pipeline *p, size_t i, sl_event *ev, uint64_
     free(hc.emitted.v);
 }
 
+/* service.keep_order: chunk `seq` is handed on to destinations only after
+ * every chunk the queue gave out before it (each worker calls both for
+ * every chunk it takes, with or without events to hand on). Waiting here
+ * is not being stuck in a handler: busy_since is already 0. */
+static void wait_for_turn(sl_runtime *rt, uint64_t seq)
+{
+    pthread_mutex_lock(&rt->order_mu);
+    while (rt->order_next != seq)
+        pthread_cond_wait(&rt->order_turn, &rt->order_mu);
+    pthread_mutex_unlock(&rt->order_mu);
+}
+
+static void pass_turn(sl_runtime *rt)
+{
+    pthread_mutex_lock(&rt->order_mu);
+    rt->order_next++;
+    pthread_cond_broadcast(&rt->order_turn);
+    pthread_mutex_unlock(&rt->order_mu);
+}
+
 /* Destinations whose senders encode JSON objects (ndjson, json_array) from
  * the ring: the worker encodes their events ahead. A disk buffer stores
  * records and its replayed events are encoded by the sender. */
@@ -209,12 +229,16 @@ static void process_chunk(worker *w, sl_chunk *c)
     }
     if (staged)
         sl_ack_ref(&c->ack, (unsigned)staged);
+    if (rt->keep_order)
+        wait_for_turn(rt, c->seq);
     for (size_t d = 0; d < rt->n_dests; d++) {
         if (w->stage[d].n) {
             sl_dest_push(&rt->dests[d], w->stage[d].v, w->stage[d].n);
             w->stage[d].n = 0;
         }
     }
+    if (rt->keep_order)
+        pass_turn(rt);
     sl_chunk_release(c, 1);     /* the worker's hold (handed on from the source) */
 }
 

@@ -4,7 +4,8 @@
 # 3 brokers on 127.0.0.1).
 # (a) N (1,000,000 / SLUICE_TEST_SCALE) keyed events: file -> sluice ->
 #     kafka -> sluice (group ga) -> file: every event at least once, the
-#     order of each key kept; a restart of the consumer re-delivers nothing
+#     order of each key kept (2 workers with service.keep_order, on the
+#     producer and the consumers); a restart of the consumer re-delivers nothing
 #     (offsets were committed).
 # (b) two consumers in one group over the same N events, one killed -9
 #     mid-way: the other takes its partitions over; every event at least
@@ -57,7 +58,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 producer_cfg() {   # FILE INPUT TOPIC [EXTRA DEST OPTIONS]
     cat >"$1" <<YAML
-service: { workers: 1, state_dir: "$1.state" }
+service: { workers: 2, keep_order: true, state_dir: "$1.state" }
 sources:
   in: { type: file, paths: ["$2"] }
 destinations:
@@ -78,7 +79,7 @@ YAML
 }
 consumer_cfg() {   # FILE TOPIC GROUP OUT
     cat >"$1" <<YAML
-service: { workers: 1, state_dir: "$1.state" }
+service: { workers: 2, keep_order: true, state_dir: "$1.state" }
 sources:
   kin:
     type: kafka
@@ -195,7 +196,7 @@ check "c: every event is in the topic ($(distinct "$T/c/out") of $M)" [ "$(disti
 # ---- (e) backpressure: a tiny queue and memory limit ------------------------------
 mkdir -p "$T/e"
 consumer_cfg "$T/e/c.yaml" c ge "$T/e/out"
-sed -i -e 's/^service: { workers: 1,/service: { workers: 1, memory_limit: 1MiB, queue: { max_events: 200 },/' \
+sed -i -e 's/^service: { workers: 2,/service: { workers: 2, memory_limit: 1MiB, queue: { max_events: 200 },/' \
     -e 's/    decode: json/    decode: json\n    max_poll: 500/' \
     -e 's/batch: { max_events: 10000 }/batch: { max_events: 500 }, buffer: { max_events: 1000 }/' "$T/e/c.yaml"
 "$SLUICE" -c "$T/e/c.yaml" -l debug >/dev/null 2>"$T/e/c.log" &

@@ -46,6 +46,29 @@ START_TEST(refuses_at_event_bound_and_wakes_at_half)
 }
 END_TEST
 
+/* keep_order relies on it: chunks are numbered 0, 1, 2... as taken, in
+ * the order they were pushed. */
+START_TEST(numbers_chunks_in_the_order_taken)
+{
+    sl_queue q;
+    sl_queue_init(&q, 100, 1 << 20, NULL, NULL);
+    sl_chunk *in[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert(sl_queue_try_push(&q, in[i] = chunk_with(1, 1)));
+    for (uint64_t i = 0; i < 3; i++) {
+        sl_chunk *c = sl_queue_pop(&q);
+        ck_assert_ptr_eq(c, in[i]);
+        ck_assert_uint_eq(c->seq, i);
+        sl_chunk_discard(c);
+    }
+    sl_chunk *late = chunk_with(1, 1);
+    ck_assert(sl_queue_try_push(&q, late));
+    ck_assert_uint_eq(sl_queue_pop(&q)->seq, 3);
+    sl_chunk_discard(late);
+    sl_queue_destroy(&q);
+}
+END_TEST
+
 START_TEST(refuses_at_byte_bound)
 {
     sl_queue q;
@@ -160,6 +183,7 @@ int main(void)
     TCase *tc = tcase_create("queue");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, refuses_at_event_bound_and_wakes_at_half);
+    tcase_add_test(tc, numbers_chunks_in_the_order_taken);
     tcase_add_test(tc, refuses_at_byte_bound);
     tcase_add_test(tc, empty_queue_takes_an_oversized_chunk);
     tcase_add_test(tc, fifo_order_and_close);
