@@ -23,6 +23,14 @@ BUILD    ?= build
 SAN      ?=
 VERSION  := 0.1.0
 CHECK_FUZZ_SECONDS ?= 10
+# Parallel jobs for the build steps of `check` (compiling only: the tests
+# themselves run one after another, so their output stays readable).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+PAR      := -j$(JOBS) --output-sync=target
+# `check` runs TEST_JOBS light integration scripts at a time
+# (tests/integration/run.sh, SLUICE_TEST_JOBS; the heavy ones run alone);
+# each script's output is still reported whole and in order.
+TEST_JOBS ?= 2
 
 PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson rdkafka
 TEST_PKGS := check
@@ -115,31 +123,31 @@ check-integration: $(BIN) tools
 # Every fuzz target over its corpus under ASan+UBSan, then a short
 # libFuzzer run of each (`make fuzz FUZZ_SECONDS=600` for a real campaign).
 check-fuzz:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk replay
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory $(PAR) -f tests/fuzz/fuzz.mk replay
+	@$(MAKE) --no-print-directory $(PAR) -f tests/fuzz/fuzz.mk fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 fuzz:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz
+	@$(MAKE) --no-print-directory $(PAR) -f tests/fuzz/fuzz.mk fuzz
 
 # The whole suite, as CI runs it (.ci/run calls this).
 check:
 	@sh contrib/deps.sh test
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory $(PAR) all unit
 	@echo "== the same tree with clang (it must build warning-free with both)"
-	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang all unit
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/clang CC=clang all unit
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-valgrind
-	@$(MAKE) --no-print-directory check-integration
+	@SLUICE_TEST_JOBS=$(TEST_JOBS) $(MAKE) --no-print-directory check-integration
 	@$(MAKE) --no-print-directory check-fuzz
-	@$(MAKE) --no-print-directory check-sanitize
+	@SLUICE_TEST_JOBS=$(TEST_JOBS) $(MAKE) --no-print-directory check-sanitize
 
 # ASan+UBSan over unit and integration tests; TSan over the threaded ones.
 # SLUICE_TEST_SCALE=2 halves the big inputs and allows for shadow memory.
 check-sanitize:
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" all unit
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/asan SAN=asan OPT="-O1 -g" all unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SLUICE_TEST_SCALE=2 \
 	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan OPT="-O1 -g" check-unit check-integration
-	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" all unit
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/tsan SAN=tsan OPT="-O1 -g" all unit
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" SLUICE_TEST_SCALE=2 \
 	    $(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" check-unit check-integration SLUICE_TEST_SET=threaded
 
@@ -191,7 +199,7 @@ man: $(BIN)
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench -name '*.d' -type f 2>/dev/null)
 
 # Benchmarks (see the comment at the top of tests/bench/run.sh): sluice side by side
 # with rsyslog and syslog-ng, callgrind instruction counts, and the parser

@@ -2,16 +2,70 @@
 # tests/integration/run.sh: run every tests/integration/t_*.sh against the
 # real binary ($SLUICE_BIN) and add up their cases. SLUICE_TEST_SET=threaded
 # runs only the scripts tagged "# tags: threaded" (the TSan pass).
+# SLUICE_TEST_JOBS=N (default 1) runs the light scripts N at a time first,
+# then the heavy ones (HEAVY below: CPU-bound or long) one by one; each
+# script's output is kept and reported whole, in order, as it finishes.
 dir=$(dirname "$0")
-passed=0 failed=0
+HEAVY="t_kafka t_buffers t_file_many t_once_million t_http_source_load t_network_garbage"
+
+# run_one TMPDIR NAME SCRIPT: output to TMPDIR/NAME.out, then
+# "EXIT-STATUS SECONDS" to TMPDIR/NAME.rc
+run_one() {
+    start=$(date +%s)
+    bash "$3" > "$1/$2.out" 2>&1
+    rc=$?
+    echo "$rc $(($(date +%s) - start))" > "$1/$2.rc.tmp"
+    mv "$1/$2.rc.tmp" "$1/$2.rc"
+}
+if [ "${1:-}" = --one ]; then     # one script, for the parallel runs below
+    run_one "$2" "$3" "$4"
+    exit 0
+fi
+
+jobs=${SLUICE_TEST_JOBS:-1}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-itrun.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+light="" heavy=""
 for t in "$dir"/t_*.sh; do
     if [ "${SLUICE_TEST_SET:-}" = threaded ] && ! grep -q '^# tags:.*threaded' "$t"; then
         continue
     fi
     name=$(basename "$t" .sh)
-    start=$(date +%s)
-    out=$(bash "$t" 2>&1)
-    rc=$?
+    case " $HEAVY " in
+    *" $name "*) heavy="$heavy $t" ;;
+    *) light="$light $t" ;;
+    esac
+done
+if [ "$jobs" -gt 1 ]; then
+    order="$light $heavy"
+    # The pool writes each result as it ends; the loop below reports them
+    # in order, waiting for each in turn.
+    for t in $light; do
+        printf '%s %s\n' "$(basename "$t" .sh)" "$t"
+    done | xargs -P "$jobs" -n 2 sh "$0" --one "$tmp" &
+    pool=$!
+else
+    order="$dir/t_*.sh"
+    pool=""
+fi
+
+passed=0 failed=0
+for t in $order; do
+    if [ "${SLUICE_TEST_SET:-}" = threaded ] && ! grep -q '^# tags:.*threaded' "$t"; then
+        continue
+    fi
+    name=$(basename "$t" .sh)
+    if [ -n "$pool" ]; then
+        case " $light " in
+        *" $t "*) while [ ! -f "$tmp/$name.rc" ] && kill -0 "$pool" 2>/dev/null; do sleep 1; done ;;
+        *) wait "$pool"; pool="" ;;     # a heavy one: alone, after the light ones
+        esac
+    fi
+    [ -f "$tmp/$name.rc" ] || run_one "$tmp" "$name" "$t"
+    out=$(cat "$tmp/$name.out")
+    read -r rc secs < "$tmp/$name.rc"
     p=$(printf '%s\n' "$out" | grep -c '^ok - ')
     f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -21,11 +75,12 @@ for t in "$dir"/t_*.sh; do
     failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
         printf '%s\n' "$out"
-        echo "FAIL $name ($(($(date +%s) - start))s)"
+        echo "FAIL $name (${secs}s)"
     else
         printf '%s\n' "$out" | grep -v '^ok - ' | sed 's/^/  /'
-        echo "ok   $name: $p cases ($(($(date +%s) - start))s)"
+        echo "ok   $name: $p cases (${secs}s)"
     fi
 done
+[ -z "$pool" ] || wait "$pool"
 echo "integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
