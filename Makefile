@@ -35,8 +35,13 @@ TEST_JOBS ?= 2
 PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson rdkafka
 TEST_PKGS := check
 
+# libcurl and librdkafka are not linked: sluice opens them when a config
+# needs them (src/util/lazy_lib.h); only test tools that call them link them.
+LAZY_PKGS := libcurl rdkafka
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
+LAZY_LIBS  := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -99,7 +104,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(PKG_LIBS) $(LAZY_LIBS)
 
 tools: $(TOOL_BIN)
 unit: $(UNIT_BIN)

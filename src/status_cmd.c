@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dest/curl_api.h"
 #include "pipeline_config.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -230,6 +231,12 @@ int sl_status_main(int argc, char **argv, const char *default_config)
             return 1;
         }
         admin = from_config;
+    }
+    const char *why;
+    if (!sl_curl_lib_load(&why)) {
+        fprintf(stderr, "sluice status: %s\n", why);
+        free(from_config);
+        return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGINT, on_int);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "dest.h"
+#include "dest/curl_api.h"
 #include "encode.h"
 #include "log.h"
 #include "runtime.h"
@@ -123,6 +124,11 @@ static bool has_scheme(const char *url, const char *scheme)
 
 static void http_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
+    const char *why;
+    if (!sl_curl_lib_load(&why)) {
+        sl_diag_error(d, node, "%s: %s", what, why);
+        return;
+    }
     http_cfg *cfg = cfgp;
     if (!has_scheme(cfg->url, "http://") && !has_scheme(cfg->url, "https://"))
         sl_diag_error(d, node_of(node, "url", NULL),

@@ -142,6 +142,11 @@ void sl_kafka_join_list(const sl_strlist *l, sl_buf *b)
 
 static void kafka_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
+    const char *why;
+    if (!sl_kafka_lib_load(&why)) {
+        sl_diag_error(d, node, "%s: %s", what, why);
+        return;
+    }
     kafka_cfg *cfg = cfgp;
     const sl_node *at = sl_node_get(node, "topic") ? sl_node_get(node, "topic") : node;
     const char *bad = sl_name_template_check(cfg->topic);
@@ -395,22 +400,36 @@ static rd_kafka_resp_err_t produce_one(kafka_state *st, const sl_event *ev, size
      * the batch generation and the event's index, packed into it */
     void *tag = (void *)(((uintptr_t)gen_tag(st) << IDX_BITS) | (uintptr_t)idx); // NOLINT(performance-no-int-to-ptr)
     int64_t ts_ms = ev->time_ns > 0 ? ev->time_ns / 1000000 : 0;
+    rd_kafka_vu_t vu[6];
+    if (st->rkt) {
+        vu[0].vtype = RD_KAFKA_VTYPE_RKT;
+        vu[0].u.rkt = st->rkt;
+    } else {
+        sl_buf_reset(&st->name);
+        sl_name_template_render(st->topic, ev, NULL, NULL, &st->name);
+        vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+        vu[0].u.cstr = st->name.p;
+    }
+    vu[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[1].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[2].u.mem.ptr = st->enc.p;
+    vu[2].u.mem.size = len;
+    vu[3].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[3].u.mem.ptr = (void *)key;  // NOLINT: librdkafka copies the key; the field is not written
+    vu[3].u.mem.size = key_len;
+    vu[4].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vu[4].u.i64 = ts_ms;
+    vu[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vu[5].u.ptr = tag;
     for (;;) {
-        rd_kafka_resp_err_t e;
-        if (st->rkt) {
-            e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(st->rkt),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_VALUE(st->enc.p, len), RD_KAFKA_V_KEY(key, key_len),
-                                  RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(tag),
-                                  RD_KAFKA_V_END);
-        } else {
-            sl_buf_reset(&st->name);
-            sl_name_template_render(st->topic, ev, NULL, NULL, &st->name);
-            e = rd_kafka_producev(st->rk, RD_KAFKA_V_TOPIC(st->name.p),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_VALUE(st->enc.p, len), RD_KAFKA_V_KEY(key, key_len),
-                                  RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(tag),
-                                  RD_KAFKA_V_END);
+        /* rd_kafka_produceva: the array form of rd_kafka_producev, which,
+         * being variadic, kafka_api.c could not forward */
+        rd_kafka_error_t *err = rd_kafka_produceva(st->rk, vu, 6);
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (err) {
+            e = rd_kafka_error_code(err);
+            rd_kafka_error_destroy(err);
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             return e;

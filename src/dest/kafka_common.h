@@ -16,6 +16,9 @@
 /* Is a librdkafka property one whose value must never be shown
  * (passwords, secrets, private keys, tokens, JAAS and OAUTHBEARER configs)? */
 bool sl_kafka_secret_property(const char *name);
+/* librdkafka is opened when first needed (src/dest/kafka_api.c): load it
+ * (once). False, with *why, when it is not installed. */
+bool sl_kafka_lib_load(const char **why);
 /* rd_kafka_conf_set; on error, a message in err that names the property
  * and never includes the value when it is secret or librdkafka's message
  * would quote it. 0 or -1. */

@@ -31,6 +31,7 @@
 
 #include "dest.h"
 #include "dest/aws_credentials.h"
+#include "dest/curl_api.h"
 #include "dest/name_template.h"
 #include "dest/s3_request.h"
 #include "encode.h"
@@ -136,6 +137,11 @@ typedef struct {
 
 static void s3_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
+    const char *why;
+    if (!sl_curl_lib_load(&why)) {
+        sl_diag_error(d, node, "%s: %s", what, why);
+        return;
+    }
     s3_cfg *cfg = cfgp;
     const char *bad = sl_name_template_check(cfg->key);
     if (bad)

@@ -160,6 +160,11 @@ typedef struct {
 
 static void ksrc_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
+    const char *why;
+    if (!sl_kafka_lib_load(&why)) {
+        sl_diag_error(d, node, "%s: %s", what, why);
+        return;
+    }
     ksrc_cfg *cfg = cfgp;
     if (cfg->brokers.n == 0 || !*cfg->brokers.v[0])
         sl_diag_error(d, node, "%s: option \"brokers\" is empty", what);
