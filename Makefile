@@ -35,9 +35,10 @@ TEST_JOBS ?= 2
 PKGS     := libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto libcurl jansson rdkafka
 TEST_PKGS := check
 
-# libcurl and librdkafka are not linked: sluice opens them when a config
-# needs them (src/util/lazy_lib.h); only test tools that call them link them.
-LAZY_PKGS := libcurl rdkafka
+# libcurl, librdkafka and OpenSSL (with libevent_openssl) are not linked:
+# sluice opens them when a config needs them (src/util/lazy_lib.h); only
+# test tools that call them link them.
+LAZY_PKGS := libcurl rdkafka libssl libcrypto libevent_openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl

@@ -40,6 +40,7 @@
 #include "runtime.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/openssl_api.h"
 #include "util/xalloc.h"
 
 #define S3 "s3"
@@ -138,7 +139,7 @@ typedef struct {
 static void s3_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
     const char *why;
-    if (!sl_curl_lib_load(&why)) {
+    if (!sl_curl_lib_load(&why) || !sl_openssl_load(&why)) {
         sl_diag_error(d, node, "%s: %s", what, why);
         return;
     }

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "util/clock.h"
+#include "util/openssl_api.h"
 #include "util/xalloc.h"
 
 const char *const sl_tls_versions[] = {"1.2", "1.3", NULL};
@@ -242,6 +243,11 @@ void sl_tls_check(const sl_tls_cfg *cfg, const sl_node *node, const char *what, 
     if (!cert) {
         if (ca)
             sl_diag_error(d, at, "%s: tls: client_ca_file needs cert_file and key_file", what);
+        return;
+    }
+    const char *why;
+    if (!sl_openssl_tls_load(&why)) {
+        sl_diag_error(d, at, "%s: tls: %s", what, why);
         return;
     }
     char err[700];

@@ -1,12 +1,13 @@
 /* lazy_lib.h: a shared library opened (dlopen) the first time sluice needs
  * it, rather than mapped at start-up by the dynamic linker.
  *
- * libcurl and librdkafka pull in some 25 libraries between them (TLS
- * stacks, Kerberos, LDAP, SASL, compressors) whose mapping and relocation
- * cost about 5 MiB of resident memory in every sluice, including the ones
- * that never send over HTTP or to Kafka. So sluice is not linked against
- * them: src/dest/curl_api.c and kafka_api.c define the functions sluice
- * calls, each forwarding to the real one found here. The plugins that
+ * libcurl, librdkafka and OpenSSL pull in some 25 libraries between them
+ * (TLS stacks, Kerberos, LDAP, SASL, compressors) whose mapping and
+ * relocation cost about 6.5 MiB of resident memory in every sluice,
+ * including the ones that never use TLS or send over HTTP or to Kafka. So
+ * sluice is not linked against them: src/dest/curl_api.c, kafka_api.c and
+ * src/util/openssl_api.c define the functions sluice calls, each
+ * forwarding to the real one found here. The plugins that
  * need a library call sl_lazy_lib_load() when they are configured, so a
  * missing library is a configuration error with the reason, not a crash. */
 #ifndef SLUICE_UTIL_LAZY_LIB_H

@@ -11,7 +11,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-PKG_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libevent_openssl yaml-0.1 zlib libpcre2-8 libssl libcrypto jansson) -ldl
+PKG_LIBS := $(shell pkg-config --libs libevent libevent_pthreads yaml-0.1 zlib libpcre2-8 jansson) -ldl
 CORPUS_OUT := build/fuzz/corpus
 FUZZ_LOGS := build/fuzz/logs
 

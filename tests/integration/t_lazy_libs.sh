@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# libcurl and librdkafka are opened only when the config needs them: a
-# daemon tailing a file and listening for syslog maps neither; one with an
-# http destination maps libcurl (and still not librdkafka).
+# libcurl, librdkafka and OpenSSL are opened only when the config needs
+# them: a daemon tailing a file and listening for syslog maps none; one
+# with an http destination maps libcurl (and still not librdkafka).
 . "$(dirname "$0")/lib.sh"
 
 port=$(pick_port)
@@ -24,6 +24,7 @@ wait_until 20 file_has_lines "$T/out" 1
 check "idle config: running (a line went through)" file_has_lines "$T/out" 1
 check "idle config: libcurl is not mapped" bash -c "! grep -q libcurl /proc/$SLUICE_PID/maps"
 check "idle config: librdkafka is not mapped" bash -c "! grep -q librdkafka /proc/$SLUICE_PID/maps"
+check "idle config: OpenSSL is not mapped" bash -c "! grep -q 'libssl\|libcrypto' /proc/$SLUICE_PID/maps"
 stop_sluice
 
 sink_port=$(pick_port)
