@@ -30,7 +30,7 @@ static const sl_option service_options[] = {
      "of every key (a Kafka partition's, a parsed field's) holds end to end. Needs "
      "concurrency 1 on every destination; dead letters are out of order. Off: faster, and "
      "order holds only with workers: 1."},
-    {"queue.max_events", SL_OPT_INT, "16384", 0, 1, 100000000, NULL, SVC(queue_max_events),
+    {"queue.max_events", SL_OPT_INT, "8192", 0, 1, 100000000, NULL, SVC(queue_max_events),
      "Most events waiting between sources and workers."},
     {"queue.max_bytes", SL_OPT_SIZE, "8MiB", 0, 4096, 1LL << 40, NULL, SVC(queue_max_bytes),
      "Most bytes waiting between sources and workers."},
