@@ -51,9 +51,40 @@ void sl_encode_value(sl_buf *b, const sl_value *v)
     }
 }
 
-static bool has_field(const sl_event *ev, const char *name, size_t n)
+/* Built-in keys a field of the same name replaces. */
+enum { K_TIMESTAMP = 1, K_SOURCE = 2, K_ORIGIN = 4, K_HOST = 8, K_MESSAGE = 16 };
+
+static bool name_is(const sl_field *f, const char *s, size_t n)
 {
-    return ev->fields.n && sl_fields_get((sl_fields *)&ev->fields, name, n) != NULL;
+    return f->name_len == n && memcmp(f->name, s, n) == 0;
+}
+
+/* Which built-in keys the event's fields replace: one pass over them. */
+static unsigned replaced_keys(const sl_event *ev, const char *origin_key, size_t ok_len)
+{
+    unsigned k = 0;
+    for (uint32_t i = 0; i < ev->fields.n; i++) {
+        const sl_field *f = &ev->fields.v[i];
+        switch (f->name_len) {
+        case 4:
+            k |= name_is(f, "host", 4) ? K_HOST : 0;
+            break;
+        case 6:
+            k |= name_is(f, "source", 6) ? K_SOURCE : 0;
+            break;
+        case 7:
+            k |= name_is(f, "message", 7) ? K_MESSAGE : 0;
+            break;
+        case 9:
+            k |= name_is(f, "timestamp", 9) ? K_TIMESTAMP : 0;
+            break;
+        default:
+            break;
+        }
+        if (origin_key && name_is(f, origin_key, ok_len))
+            k |= K_ORIGIN;
+    }
+    return k;
 }
 
 /* The event as one JSON object, no newline. */
@@ -64,36 +95,38 @@ static void encode_object(sl_buf *b, const sl_event *ev)
         sl_buf_append(b, c->json.p + ev->json_off, ev->json_len);
         return;
     }
+    size_t ok_len = c->origin_key ? strlen(c->origin_key) : 0;
+    unsigned replaced = replaced_keys(ev, c->origin_key, ok_len);
     sl_buf_putc(b, '{');
     bool first = true;
-    if (!has_field(ev, "timestamp", 9)) {
+    if (!(replaced & K_TIMESTAMP)) {
         sl_buf_append(b, "\"timestamp\":", 12);
         sl_json_time_rfc3339(b, ev->time_ns, 6);
         first = false;
     }
-    if (c->source && !has_field(ev, "source", 6)) {
+    if (c->source && !(replaced & K_SOURCE)) {
         if (!first)
             sl_buf_putc(b, ',');
         sl_buf_append(b, "\"source\":", 9);
         sl_json_string(b, c->source->name, strlen(c->source->name));
         first = false;
     }
-    if (c->origin && c->origin_key && !has_field(ev, c->origin_key, strlen(c->origin_key))) {
+    if (c->origin && c->origin_key && !(replaced & K_ORIGIN)) {
         if (!first)
             sl_buf_putc(b, ',');
-        sl_json_string(b, c->origin_key, strlen(c->origin_key));
+        sl_json_string(b, c->origin_key, ok_len);
         sl_buf_putc(b, ':');
         sl_json_string(b, c->origin, strlen(c->origin));
         first = false;
     }
-    if (c->host && !has_field(ev, "host", 4)) {
+    if (c->host && !(replaced & K_HOST)) {
         if (!first)
             sl_buf_putc(b, ',');
         sl_buf_append(b, "\"host\":", 7);
         sl_json_string(b, c->host, strlen(c->host));
         first = false;
     }
-    if (!has_field(ev, "message", 7)) {
+    if (!(replaced & K_MESSAGE)) {
         if (!first)
             sl_buf_putc(b, ',');
         sl_buf_append(b, "\"message\":", 10);

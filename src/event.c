@@ -150,6 +150,17 @@ sl_value *sl_fields_set(sl_chunk *c, sl_fields *f, const char *name,
     return &fl->v;
 }
 
+sl_value *sl_fields_append(sl_chunk *c, sl_fields *f, const char *name, size_t name_len)
+{
+    if (f->n == f->cap)
+        sl_fields_reserve(c, f, f->cap ? f->cap : 8);
+    sl_field *fl = &f->v[f->n++];
+    fl->name = name;
+    fl->name_len = (uint32_t)name_len;
+    fl->v.type = SL_VAL_NULL;
+    return &fl->v;
+}
+
 void sl_fields_reserve(sl_chunk *c, sl_fields *f, uint32_t more)
 {
     if (f->cap - f->n >= more)

@@ -147,6 +147,9 @@ sl_value *sl_fields_get(sl_fields *f, const char *name, size_t name_len);
 sl_value *sl_fields_set(sl_chunk *c, sl_fields *f, const char *name,
                         size_t name_len);
 bool sl_fields_remove(sl_fields *f, const char *name, size_t name_len);
+/* Add a field the caller knows is not there yet (a parser filling a fresh
+ * map or event with distinct names): sl_fields_set without the lookup. */
+sl_value *sl_fields_append(sl_chunk *c, sl_fields *f, const char *name, size_t name_len);
 /* Make room for `more` fields at once (a parser that knows how many it
  * sets): one array of the right size rather than doubling ones, whose
  * outgrown copies stay in the arena until the chunk is freed. */

@@ -62,7 +62,24 @@ typedef struct {
     int dash;
     bool split_request;
     bool unescape;
+    bool distinct;      /* the fields it sets have distinct names (see create) */
 } nginx_state;
+
+/* Setting a field: into a map or event that had no fields, with names
+ * known to be distinct, it is an append (no lookup per field). */
+static sl_value *put(sl_chunk *c, sl_fields *f, bool fresh, const char *name, size_t nl)
+{
+    return fresh ? sl_fields_append(c, f, name, nl) : sl_fields_set(c, f, name, nl);
+}
+
+static void put_str(sl_chunk *c, sl_fields *f, bool fresh, const char *name, size_t nl,
+                    const char *p, size_t n)
+{
+    sl_value *v = put(c, f, fresh, name, nl);
+    v->type = SL_VAL_STRING;
+    v->u.s.p = p;
+    v->u.s.n = n;
+}
 
 static void nginx_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
 {
@@ -96,6 +113,24 @@ static void *nginx_create(const void *cfgp, const char *name)
     st->dash = cfg->dash;
     st->split_request = cfg->split_request;
     st->unescape = cfg->unescape;
+    /* every name a line can set, $request's parts included, distinct? */
+    static const char *const parts[] = {"method", "path", "query", "protocol"};
+    const char *names[SL_NGX_MAX_VARS + 4];
+    size_t lens[SL_NGX_MAX_VARS + 4], n = 0;
+    for (size_t i = 0; i < st->fmt.n; i++) {
+        if (st->fmt.items[i].kind == SL_NGX_REQUEST && st->split_request)
+            for (size_t k = 0; k < 4; k++) {
+                names[n] = parts[k];
+                lens[n++] = strlen(parts[k]);
+            }
+        names[n] = st->fmt.items[i].name;
+        lens[n++] = st->fmt.items[i].name_len;
+    }
+    st->distinct = true;
+    for (size_t i = 0; i < n && st->distinct; i++)
+        for (size_t k = i + 1; k < n; k++)
+            if (lens[i] == lens[k] && memcmp(names[i], names[k], lens[i]) == 0)
+                st->distinct = false;
     return st;
 }
 
@@ -131,6 +166,7 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
     sl_chunk *c = ev->chunk;
     sl_fields *f = hu_begin(ev, st->target);
     uint32_t n0 = f->n;
+    bool fresh = n0 == 0 && st->distinct;
     sl_fields_reserve(c, f, (uint32_t)st->fmt.n + 3);  /* $request may split in 4 */
     int64_t t_ns = ev->time_ns;
     for (size_t i = 0; i < st->fmt.n; i++) {
@@ -138,14 +174,16 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
         sl_ngx_span v = vals[i];
         if (v.n == 1 && v.p[0] == '-' && st->dash != DASH_KEEP) {
             if (st->dash == DASH_EMPTY)
-                hu_set_str(c, f, it->name, it->name_len, "", 0);
+                put_str(c, f, fresh, it->name, it->name_len, "", 0);
             continue;
         }
         switch (it->kind) {
         case SL_NGX_INT: {
             int64_t x;
             if (sl_ngx_parse_int(v.p, v.n, &x)) {
-                hu_set_int(c, f, it->name, it->name_len, x);
+                sl_value *val = put(c, f, fresh, it->name, it->name_len);
+                val->type = SL_VAL_INT;
+                val->u.i = x;
                 continue;
             }
             break;
@@ -153,7 +191,9 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
         case SL_NGX_FLOAT: {
             double x;
             if (sl_ngx_parse_float(v.p, v.n, &x)) {
-                hu_set_float(c, f, it->name, it->name_len, x);
+                sl_value *val = put(c, f, fresh, it->name, it->name_len);
+                val->type = SL_VAL_FLOAT;
+                val->u.f = x;
                 continue;
             }
             break;
@@ -172,26 +212,26 @@ static sl_handler_result nginx_process(void *state, sl_event *ev, sl_handler_ctx
             v = decoded(st, ev, v);
             sl_ngx_request r;
             if (st->split_request && sl_ngx_split_request(v.p, v.n, &r)) {
-                hu_set_str(c, f, "method", 6, r.method.p, r.method.n);
-                hu_set_str(c, f, "path", 4, r.path.p, r.path.n);
+                put_str(c, f, fresh, "method", 6, r.method.p, r.method.n);
+                put_str(c, f, fresh, "path", 4, r.path.p, r.path.n);
                 if (r.query.p)
-                    hu_set_str(c, f, "query", 5, r.query.p, r.query.n);
+                    put_str(c, f, fresh, "query", 5, r.query.p, r.query.n);
                 if (r.protocol.n)
-                    hu_set_str(c, f, "protocol", 8, r.protocol.p, r.protocol.n);
+                    put_str(c, f, fresh, "protocol", 8, r.protocol.p, r.protocol.n);
             } else {
-                hu_set_str(c, f, it->name, it->name_len, v.p, v.n);
+                put_str(c, f, fresh, it->name, it->name_len, v.p, v.n);
             }
             continue;
         }
         case SL_NGX_STRING:
             v = decoded(st, ev, v);
-            hu_set_str(c, f, it->name, it->name_len, v.p, v.n);
+            put_str(c, f, fresh, it->name, it->name_len, v.p, v.n);
             continue;
         }
         /* a number or time that is not one */
         if (it->lenient && it->kind != SL_NGX_TIME_LOCAL) {
             v = decoded(st, ev, v);
-            hu_set_str(c, f, it->name, it->name_len, v.p, v.n);
+            put_str(c, f, fresh, it->name, it->name_len, v.p, v.n);
             continue;
         }
         if (!st->target)

@@ -62,7 +62,8 @@ static const char hex[] = "0123456789abcdef";
 void sl_json_string(sl_buf *b, const char *s, size_t n)
 {
     /* Worst case: every byte becomes \u00XX (6) or U+FFFD (3). */
-    sl_buf_reserve(b, n * 6 + 2);
+    if (b->cap - b->len < n * 6 + 2)
+        sl_buf_reserve(b, n * 6 + 2);
     char *o = b->p + b->len;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     *o++ = '"';
@@ -203,35 +204,46 @@ void sl_json_time_rfc3339(sl_buf *b, int64_t unix_ns, int digits)
         frac += 1000000000;
         secs--;
     }
-    int64_t days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
+    /* Events come in runs from the same second: "YYYY-MM-DDTHH:MM:SS" is
+     * formatted once per second per thread. */
+    static _Thread_local int64_t cached_secs = INT64_MIN;
+    static _Thread_local char cached[19];
+    if (secs != cached_secs) {
+        int64_t days = secs / 86400, rem = secs % 86400;
+        if (rem < 0) {
+            rem += 86400;
+            days--;
+        }
+        int64_t y;
+        unsigned m, d;
+        civil_from_days(days, &y, &m, &d);
+        if (y < 0 || y > 9999) {        /* not representable: clamp */
+            y = y < 0 ? 0 : 9999;
+        }
+        char *o = cached;
+        o[0] = (char)('0' + y / 1000);
+        o[1] = (char)('0' + y / 100 % 10);
+        o[2] = (char)('0' + y / 10 % 10);
+        o[3] = (char)('0' + y % 10);
+        o += 4;
+        *o++ = '-';
+        o = put2(o, m);
+        *o++ = '-';
+        o = put2(o, d);
+        *o++ = 'T';
+        o = put2(o, (unsigned)(rem / 3600));
+        *o++ = ':';
+        o = put2(o, (unsigned)(rem / 60 % 60));
+        *o++ = ':';
+        put2(o, (unsigned)(rem % 60));
+        cached_secs = secs;
     }
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) {        /* not representable: clamp */
-        y = y < 0 ? 0 : 9999;
-    }
-    sl_buf_reserve(b, 40);
+    if (b->cap - b->len < 40)
+        sl_buf_reserve(b, 40);
     char *o = b->p + b->len;
     *o++ = '"';
-    o[0] = (char)('0' + y / 1000);
-    o[1] = (char)('0' + y / 100 % 10);
-    o[2] = (char)('0' + y / 10 % 10);
-    o[3] = (char)('0' + y % 10);
-    o += 4;
-    *o++ = '-';
-    o = put2(o, m);
-    *o++ = '-';
-    o = put2(o, d);
-    *o++ = 'T';
-    o = put2(o, (unsigned)(rem / 3600));
-    *o++ = ':';
-    o = put2(o, (unsigned)(rem / 60 % 60));
-    *o++ = ':';
-    o = put2(o, (unsigned)(rem % 60));
+    memcpy(o, cached, sizeof cached);
+    o += sizeof cached;
     if (digits > 0) {
         if (digits > 9)
             digits = 9;

@@ -107,6 +107,29 @@ START_TEST(encoded_ahead_equals_encoded)
 }
 END_TEST
 
+/* A field named like a built-in key replaces it (once, in field order). */
+START_TEST(fields_replace_built_in_keys)
+{
+    sl_chunk *c = sl_chunk_new(NULL, 0, NULL, NULL);
+    c->host = "web-1";
+    c->origin = "/var/log/a.log";
+    c->origin_key = "file";
+    sl_event *ev = sl_chunk_add_event(c, "raw", 3, 0);
+    ck_assert_str_eq(encoded(&ev, 1, SL_ENC_NDJSON),
+                     "{\"timestamp\":\"1970-01-01T00:00:00.000000Z\",\"file\":\"/var/log/a.log\","
+                     "\"host\":\"web-1\",\"message\":\"raw\"}\n");
+    sl_event_set_string(ev, "message", "parsed", 6);
+    sl_event_set_string(ev, "file", "f", 1);
+    sl_event_set_int(ev, "timestamp", 7);
+    sl_event_set_string(ev, "host", "h", 1);
+    sl_event_set_string(ev, "hostname", "x", 1);
+    ck_assert_str_eq(encoded(&ev, 1, SL_ENC_NDJSON),
+                     "{\"message\":\"parsed\",\"file\":\"f\",\"timestamp\":7,\"host\":\"h\","
+                     "\"hostname\":\"x\"}\n");
+    sl_chunk_discard(c);
+}
+END_TEST
+
 START_TEST(content_types)
 {
     ck_assert_str_eq(sl_encoding_content_type(SL_ENC_NDJSON), "application/x-ndjson");
@@ -182,6 +205,7 @@ int main(void)
     tcase_add_test(tc, batch_encodings);
     tcase_add_test(tc, piecewise_equals_whole);
     tcase_add_test(tc, encoded_ahead_equals_encoded);
+    tcase_add_test(tc, fields_replace_built_in_keys);
     tcase_add_test(tc, content_types);
     tcase_add_test(tc, gzip_round_trip);
     suite_add_tcase(s, tc);

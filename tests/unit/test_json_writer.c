@@ -182,6 +182,19 @@ START_TEST(times)
 }
 END_TEST
 
+/* The date and time of day are kept per second: the same second again, the
+ * next one, and back, each come out right. */
+START_TEST(times_in_runs)
+{
+    const int64_t s = 1764000000LL * 1000000000;
+    ck_assert_str_eq(tm(s + 5, 9), "\"2025-11-24T16:00:00.000000005Z\"");
+    ck_assert_str_eq(tm(s + 999999999, 9), "\"2025-11-24T16:00:00.999999999Z\"");
+    ck_assert_str_eq(tm(s + 1000000000, 0), "\"2025-11-24T16:00:01Z\"");
+    ck_assert_str_eq(tm(s - 1, 3), "\"2025-11-24T15:59:59.999Z\"");
+    ck_assert_str_eq(tm(s, 0), "\"2025-11-24T16:00:00Z\"");
+}
+END_TEST
+
 START_TEST(bools_and_null)
 {
     sl_buf b = {0};
@@ -207,6 +220,7 @@ int main(void)
     tcase_add_test(tc, random_bytes_always_valid_and_round_trip_when_valid);
     tcase_add_test(tc, numbers);
     tcase_add_test(tc, times);
+    tcase_add_test(tc, times_in_runs);
     tcase_add_test(tc, bools_and_null);
     suite_add_tcase(s, tc);
     return sl_run_suite(s);
