@@ -3,10 +3,13 @@
 # real binary ($SLUICE_BIN) and add up their cases. SLUICE_TEST_SET=threaded
 # runs only the scripts tagged "# tags: threaded" (the TSan pass).
 # SLUICE_TEST_JOBS=N (default 1) runs the light scripts N at a time first,
-# then the heavy ones (HEAVY below: CPU-bound or long) one by one; each
-# script's output is kept and reported whole, in order, as it finishes.
+# then the ALONE ones one by one: CPU-bound or long, or (t_file_restart)
+# needing the file system to itself: it waits for a deleted file's inode to
+# be given to a new file, which another script creating files can take
+# first. Each script's output is kept and reported whole, in order, as it
+# finishes.
 dir=$(dirname "$0")
-HEAVY="t_kafka t_buffers t_file_many t_once_million t_http_source_load t_network_garbage"
+ALONE="t_kafka t_buffers t_file_many t_once_million t_http_source_load t_network_garbage t_file_restart"
 
 # run_one TMPDIR NAME SCRIPT: output to TMPDIR/NAME.out, then
 # "EXIT-STATUS SECONDS" to TMPDIR/NAME.rc
@@ -27,19 +30,19 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-itrun.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-light="" heavy=""
+light="" alone=""
 for t in "$dir"/t_*.sh; do
     if [ "${SLUICE_TEST_SET:-}" = threaded ] && ! grep -q '^# tags:.*threaded' "$t"; then
         continue
     fi
     name=$(basename "$t" .sh)
-    case " $HEAVY " in
-    *" $name "*) heavy="$heavy $t" ;;
+    case " $ALONE " in
+    *" $name "*) alone="$alone $t" ;;
     *) light="$light $t" ;;
     esac
 done
 if [ "$jobs" -gt 1 ]; then
-    order="$light $heavy"
+    order="$light $alone"
     # The pool writes each result as it ends; the loop below reports them
     # in order, waiting for each in turn.
     for t in $light; do
@@ -60,7 +63,7 @@ for t in $order; do
     if [ -n "$pool" ]; then
         case " $light " in
         *" $t "*) while [ ! -f "$tmp/$name.rc" ] && kill -0 "$pool" 2>/dev/null; do sleep 1; done ;;
-        *) wait "$pool"; pool="" ;;     # a heavy one: alone, after the light ones
+        *) wait "$pool"; pool="" ;;     # one to run alone, after the light ones
         esac
     fi
     [ -f "$tmp/$name.rc" ] || run_one "$tmp" "$name" "$t"
