@@ -8,8 +8,10 @@
  * (CompleteMultipartUpload: a 200 without an <Error> in its body).
  *
  * Results: a transport error, timeout, 408, 429, 5xx, and also 401/403
- * (credentials expire and are rotated, permissions get fixed) and 404
- * NoSuchBucket (a bucket not created yet) are RETRY, so a misconfiguration
+ * (credentials expire and are rotated, permissions get fixed), 400
+ * ExpiredToken (temporary credentials that expired in flight: the next
+ * attempt fetches new ones) and 404 NoSuchBucket (a bucket not created
+ * yet) are RETRY, so a misconfiguration
  * stalls loudly (backpressure) instead of dropping logs. Any other 4xx is
  * FAIL (dead letter or dropped). When a batch has several objects and one
  * fails, the ones already stored are not uploaded again on the retry.
@@ -233,6 +235,8 @@ static int classify(sl_dest *d, s3_state *st, const char *what, const char *key)
                       *msg ? ": " : "", msg);
     if (c->retry_after_s > 0)
         sl_dest_retry_after(d, c->retry_after_s * 1000000000LL);
+    if (c->expired_token)       /* a 400, but about the credentials, not the batch: */
+        return UP_RETRY;        /* the next attempt signs with fresh ones */
     if (s == 408 || s == 429 || s >= 500 || s == 401 || s == 403 ||
         (s == 404 && strcmp(code, "NoSuchBucket") == 0) || s < 200 || (s >= 300 && s < 400))
         return UP_RETRY;

@@ -113,6 +113,19 @@ check "503 SlowDown: the failures were logged" grep -q 'HTTP 503' "$T/slow.err"
 objects_text "$S3_PORT" | grep -o 'slow seq=[^"]*' >"$T/slow.got"
 check "503 SlowDown: every line once" same_lines "$T/slow.in" "$T/slow.got"
 
+# 400 ExpiredToken (credentials that expired in flight): retried with fresh
+# ones, never given up as a refused batch.
+start_s3 expired --access-key AK1 --secret-key SK1 --fail-first 2 --fail-status 400
+"$TOOLS/log_writer" -o "$T/expired.in" -n 2000 --name expired
+config expired "endpoint: \"http://127.0.0.1:$S3_PORT\", path_style: true, access_key_id: AK1, secret_access_key: SK1, retry: { initial: 100ms, max: 300ms }"
+"$SLUICE" -c "$T/expired.yaml" --once 2>"$T/expired.err"
+check "400 ExpiredToken: retried, then exits 0" [ $? -eq 0 ]
+check "400 ExpiredToken: the refusals were logged as expired credentials" \
+    grep -q 'the credentials expired; fetching new ones' "$T/expired.err"
+check "400 ExpiredToken: nothing was dropped" not grep -q 'could not be delivered' "$T/expired.err"
+objects_text "$S3_PORT" | grep -o 'expired seq=[^"]*' >"$T/expired.got"
+check "400 ExpiredToken: every line once" same_lines "$T/expired.in" "$T/expired.got"
+
 # IMDSv2: temporary credentials that expire every 4 s, refreshed while
 # sluice tails a file being written.
 node "$PEERS/imds/server.js" --port 0 --port-file "$T/imds.port" --expiry-seconds 4 \

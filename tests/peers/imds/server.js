@@ -12,11 +12,13 @@
 // Every GET needs a valid X-aws-ec2-metadata-token header, else 401 (as an
 // instance configured with "HttpTokens: required").
 //
-// Credentials rotate: generation g is valid from START+(g-1)*E to START+g*E
-// (E = --expiry-seconds, START = whole second the server started); its keys
-// carry the generation number (AccessKeyId ASIAFAKEIMDS + g in 8 digits,
-// SecretAccessKey/Token ...-gen-g-...). A credentials request always returns
-// the current generation.
+// Credentials rotate: generation g expires at START+g*E (E =
+// --expiry-seconds, START = whole second the server started) and, as on
+// EC2 (new credentials are available well before the old ones expire), is
+// handed out from half a lifetime before its predecessor expires: a
+// credentials request at time t returns generation floor((t-START)/E + 1/2)
+// + 1. Its keys carry the generation number (AccessKeyId ASIAFAKEIMDS + g
+// in 8 digits, SecretAccessKey/Token ...-gen-g-...).
 //
 // Options: --port 0 (0 = any free port) --port-file F --role NAME
 //   --expiry-seconds 3600 --region us-east-1 --credentials-file F (appends
@@ -83,10 +85,10 @@ const iso = (sec) => new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'
 const written = new Set();
 function credentials() {
   const now = Date.now() / 1000;
-  const gen = Math.floor((now - START) / EXPIRY) + 1;
+  const gen = Math.floor((now - START) / EXPIRY + 0.5) + 1;
   const c = {
     Code: 'Success',
-    LastUpdated: iso(START + (gen - 1) * EXPIRY),
+    LastUpdated: iso(Math.max(START, Math.floor(START + (gen - 1.5) * EXPIRY))),
     Type: 'AWS-HMAC',
     AccessKeyId: `ASIAFAKEIMDS${String(gen).padStart(8, '0')}`,
     SecretAccessKey: `imds-secret-gen-${gen}-${RUN}`,

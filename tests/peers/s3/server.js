@@ -614,6 +614,7 @@ async function handle(ctx, expectContinue) {
   if (failNow) {
     failRemaining--;
     if (FAIL_STATUS === 503) throw new S3Error(503, 'SlowDown', 'Please reduce your request rate. (injected by --fail-first)');
+    if (FAIL_STATUS === 400) throw new S3Error(400, 'ExpiredToken', 'The provided token has expired. (injected by --fail-first)');
     throw new S3Error(FAIL_STATUS, 'InternalError', 'We encountered an internal error. Please try again. (injected by --fail-first)');
   }
 
