@@ -82,9 +82,11 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 # The archive is rebuilt when the list of sources changes, not only when
-# an object is newer (a new file whose object predates the archive).
+# an object is newer (a new file whose object predates the archive). The
+# list holds the sources, not the objects, so that the same tree named by
+# another path (BUILD=$PWD/build, as t_install passes it) is not rebuilt.
 OBJ_LIST := $(BUILD)/lib-objects.txt
-$(shell mkdir -p $(BUILD) && { echo '$(LIB_OBJ)' | cmp -s - $(OBJ_LIST) || echo '$(LIB_OBJ)' > $(OBJ_LIST); })
+$(shell mkdir -p $(BUILD) && { echo '$(LIB_SRC)' | cmp -s - $(OBJ_LIST) || echo '$(LIB_SRC)' > $(OBJ_LIST); })
 
 $(LIB): $(LIB_OBJ) $(OBJ_LIST)
 	@mkdir -p $(@D)
