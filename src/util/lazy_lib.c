@@ -27,7 +27,7 @@ static void load_once(void)
             return;     /* the handle stays open: harmless, and never retried */
         }
     }
-    l->ok = true;
+    atomic_store_explicit(&l->ok, true, memory_order_release);
 }
 
 bool sl_lazy_lib_load(sl_lazy_lib *l, const char **why)
@@ -35,12 +35,13 @@ bool sl_lazy_lib_load(sl_lazy_lib *l, const char **why)
     loading = l;
     pthread_once(&l->once, load_once);
     loading = NULL;
-    if (!l->ok && why)
+    bool ok = atomic_load_explicit(&l->ok, memory_order_acquire);
+    if (!ok && why)
         *why = l->error;
-    return l->ok;
+    return ok;
 }
 
-void *sl_lazy_lib_fn(sl_lazy_lib *l, size_t i)
+void *sl_lazy_lib_fn_slow(sl_lazy_lib *l, size_t i)
 {
     if (!sl_lazy_lib_load(l, NULL)) {
         fprintf(stderr, "sluice: internal error: %s\n", l->error);

@@ -14,6 +14,7 @@
 #define SLUICE_UTIL_LAZY_LIB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,7 +24,7 @@ typedef struct {
     size_t n;
     void **fns;                 /* n slots: the functions, once loaded */
     pthread_once_t once;        /* PTHREAD_ONCE_INIT */
-    bool ok;
+    atomic_bool ok;             /* loaded: fns may be read without the once */
     char error[320];            /* why it could not be loaded */
 } sl_lazy_lib;
 
@@ -31,9 +32,18 @@ typedef struct {
  * with *why set (a sentence naming the library) when it cannot be used. */
 bool sl_lazy_lib_load(sl_lazy_lib *l, const char **why);
 
-/* Function i of l, loading l first if need be. A library that cannot be
- * loaded here is a bug (its plugin should have called sl_lazy_lib_load at
- * configuration): the reason is printed and sluice aborts. */
-void *sl_lazy_lib_fn(sl_lazy_lib *l, size_t i);
+void *sl_lazy_lib_fn_slow(sl_lazy_lib *l, size_t i);
+
+/* Function i of l, loading l first if need be. Once loaded, one atomic load
+ * per call (forwarders sit on per-event paths: Kafka produce). A library
+ * that cannot be loaded here is a bug (its plugin should have called
+ * sl_lazy_lib_load at configuration): the reason is printed and sluice
+ * aborts. */
+static inline void *sl_lazy_lib_fn(sl_lazy_lib *l, size_t i)
+{
+    if (atomic_load_explicit(&l->ok, memory_order_acquire))
+        return l->fns[i];
+    return sl_lazy_lib_fn_slow(l, i);
+}
 
 #endif
