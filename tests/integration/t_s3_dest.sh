@@ -103,27 +103,31 @@ node "$PEERS/s3/client.js" --port "$P" --bucket logs --access-key AK1 --secret-k
     --prefix bad/ cat | grep -o 'bad seq=[^"]*' >"$T/bad.got"
 check "wrong secret fixed: every line arrives after the restart" same_lines "$T/bad.in" "$T/bad.got"
 
+# injected NAME N STATUS: a peer whose first N requests fail with STATUS;
+# 2,000 lines through it with --once (exit status in INJECTED_RC), what
+# arrived in $T/NAME.got.
+injected() {
+    start_s3 "$1" --access-key AK1 --secret-key SK1 --fail-first "$2" --fail-status "$3"
+    "$TOOLS/log_writer" -o "$T/$1.in" -n 2000 --name "$1"
+    config "$1" "endpoint: \"http://127.0.0.1:$S3_PORT\", path_style: true, access_key_id: AK1, secret_access_key: SK1, retry: { initial: 100ms, max: 300ms }"
+    "$SLUICE" -c "$T/$1.yaml" --once 2>"$T/$1.err"
+    INJECTED_RC=$?
+    objects_text "$S3_PORT" | grep -o "$1 seq=[^\"]*" >"$T/$1.got"
+}
+
 # 503 SlowDown: retried, nothing lost, nothing twice.
-start_s3 slow --access-key AK1 --secret-key SK1 --fail-first 3 --fail-status 503
-"$TOOLS/log_writer" -o "$T/slow.in" -n 2000 --name slow
-config slow "endpoint: \"http://127.0.0.1:$S3_PORT\", path_style: true, access_key_id: AK1, secret_access_key: SK1, retry: { initial: 100ms, max: 300ms }"
-"$SLUICE" -c "$T/slow.yaml" --once 2>"$T/slow.err"
-check "503 SlowDown: retried, then exits 0" [ $? -eq 0 ]
+injected slow 3 503
+check "503 SlowDown: retried, then exits 0" [ "$INJECTED_RC" -eq 0 ]
 check "503 SlowDown: the failures were logged" grep -q 'HTTP 503' "$T/slow.err"
-objects_text "$S3_PORT" | grep -o 'slow seq=[^"]*' >"$T/slow.got"
 check "503 SlowDown: every line once" same_lines "$T/slow.in" "$T/slow.got"
 
 # 400 ExpiredToken (credentials that expired in flight): retried with fresh
 # ones, never given up as a refused batch.
-start_s3 expired --access-key AK1 --secret-key SK1 --fail-first 2 --fail-status 400
-"$TOOLS/log_writer" -o "$T/expired.in" -n 2000 --name expired
-config expired "endpoint: \"http://127.0.0.1:$S3_PORT\", path_style: true, access_key_id: AK1, secret_access_key: SK1, retry: { initial: 100ms, max: 300ms }"
-"$SLUICE" -c "$T/expired.yaml" --once 2>"$T/expired.err"
-check "400 ExpiredToken: retried, then exits 0" [ $? -eq 0 ]
+injected expired 2 400
+check "400 ExpiredToken: retried, then exits 0" [ "$INJECTED_RC" -eq 0 ]
 check "400 ExpiredToken: the refusals were logged as expired credentials" \
     grep -q 'the credentials expired; fetching new ones' "$T/expired.err"
 check "400 ExpiredToken: nothing was dropped" not grep -q 'could not be delivered' "$T/expired.err"
-objects_text "$S3_PORT" | grep -o 'expired seq=[^"]*' >"$T/expired.got"
 check "400 ExpiredToken: every line once" same_lines "$T/expired.in" "$T/expired.got"
 
 # IMDSv2: temporary credentials that expire every 4 s, refreshed while
