@@ -15,8 +15,9 @@
 # (d) an unknown topic is a permanent error: the events go to the
 #     dead-letter file with the reason; secrets are not logged; config
 #     mistakes are reported by --check.
-# (e) a consumer held back by a tiny queue and memory_limit pauses and
-#     resumes its partitions without losing or re-reading a message.
+# (e) a consumer held back by a failing HTTP endpoint, a tiny queue and
+#     memory_limit pauses and resumes its partitions without losing or
+#     re-reading a message.
 # The mock keeps about 5 MiB per partition (older messages are deleted,
 # as retention would), so the topics have 16 partitions and the events are
 # sent raw and lz4-compressed.
@@ -193,21 +194,29 @@ wait_until 60 count_is_at_least "$M" "$T/c/out"
 kill -TERM "$C"; wait "$C"
 check "c: every event is in the topic ($(distinct "$T/c/out") of $M)" [ "$(distinct "$T/c/out")" -eq "$M" ]
 
-# ---- (e) backpressure: a tiny queue and memory limit ------------------------------
+# ---- (e) backpressure: a stalled destination, a tiny queue and memory limit -------
+# The HTTP endpoint answers 503 to the first requests (about 3 s of retries),
+# so the destination's buffer, then the queue, fill up whatever the machine's
+# speed: the source must pause its partitions, and resume them once the
+# endpoint takes the events.
 mkdir -p "$T/e"
-consumer_cfg "$T/e/c.yaml" c ge "$T/e/out"
+start_sink "$T/e/sink" --script 503,503,503,503,503 || not_ok "e: the HTTP sink starts"
+consumer_cfg "$T/e/c.yaml" c ge "$T/e/sink/out"
 sed -i -e 's/^service: { workers: 2,/service: { workers: 2, memory_limit: 1MiB, queue: { max_events: 200 },/' \
     -e 's/    decode: json/    decode: json\n    max_poll: 500/' \
-    -e 's/batch: { max_events: 10000 }/batch: { max_events: 500 }, buffer: { max_events: 1000 }/' "$T/e/c.yaml"
+    -e "s|  out: { type: file, path: \"[^\"]*\", batch: { max_events: 10000 } }|  out: { type: http, url: \"http://127.0.0.1:$SINK_PORT/bulk\", batch: { max_events: 500, max_age: 50ms }, buffer: { max_events: 1000 }, retry: { initial: 200ms, max: 1s } }|" \
+    "$T/e/c.yaml"
 "$SLUICE" -c "$T/e/c.yaml" -l debug >/dev/null 2>"$T/e/c.log" &
 C=$!
 PIDS="$PIDS $C"
-wait_until 60 count_is_at_least "$M" "$T/e/out"
+wait_until 120 count_is_at_least "$M" "$T/e/sink/out"
 kill -TERM "$C"; wait "$C"
+stop_sink
+check "e: the endpoint failed first (5 requests answered 503)" [ "$(grep -c -- '-> 503' "$T/e/sink/sink.log")" -eq 5 ]
 check "e: the source was paused (queue full or memory limit)" grep -q 'source "kin" paused' "$T/e/c.log"
-check "e: every event arrived ($(distinct "$T/e/out") of $M)" [ "$(distinct "$T/e/out")" -eq "$M" ]
+check "e: every event arrived ($(distinct "$T/e/sink/out") of $M)" [ "$(distinct "$T/e/sink/out")" -eq "$M" ]
 check "e: no message was read twice across pauses" \
-    [ -z "$(grep -o '"partition":[0-9]*,"offset":[0-9]*' "$T/e/out" | sort | uniq -d)" ]
+    [ -z "$(grep -o '"partition":[0-9]*,"offset":[0-9]*' "$T/e/sink/out" | sort | uniq -d)" ]
 
 # ---- (d) a permanent error: dead letters ------------------------------------------
 mkdir -p "$T/d"
