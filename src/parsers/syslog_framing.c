@@ -121,13 +121,15 @@ static step octet_frame(sl_syslog_framer *f, const char *buf, size_t len,
     return GOT_FRAME;
 }
 
-/* The first LF or NUL in p[from..n), or n. */
+/* The first LF or NUL in p[from..n), or n: two memchr passes (the NUL
+ * search only up to the LF), each many bytes per instruction, instead of a
+ * loop testing every byte twice. */
 static size_t find_terminator(const char *p, size_t from, size_t n)
 {
-    for (size_t i = from; i < n; i++)
-        if (p[i] == '\n' || p[i] == '\0')
-            return i;
-    return n;
+    const char *lf = memchr(p + from, '\n', n - from);
+    size_t end = lf ? (size_t)(lf - p) : n;
+    const char *nul = memchr(p + from, '\0', end - from);
+    return nul ? (size_t)(nul - p) : end;
 }
 
 static step line_frame(sl_syslog_framer *f, const char *buf, size_t len,
