@@ -1,11 +1,17 @@
 /* json_writer.c: JSON values into a buffer, with a fast path for plain
- * ASCII and strict UTF-8 validation. */
+ * ASCII (16 bytes at a time with SSE2, else 8 with SWAR) and strict UTF-8
+ * validation. */
 #include "util/json_writer.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* SL_JSON_SWAR_ONLY: the portable path even where SSE2 exists (tests). */
+#if defined(__SSE2__) && !defined(SL_JSON_SWAR_ONLY)
+#define USE_SSE2 1
+#include <emmintrin.h>
+#endif
 
 /* 0: copy as is; 1: needs escaping (control, quote, backslash);
  * 2: start of a multi-byte sequence (or an invalid byte). */
@@ -59,39 +65,155 @@ size_t sl_utf8_seq_len(const unsigned char *s, size_t n)
 
 static const char hex[] = "0123456789abcdef";
 
+/* Words of the input read as little-endian, so that the lowest address is
+ * in the lowest bits whatever the machine. */
+static inline uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline uint32_t load_le32(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return w;
+}
+
+/* SWAR: the high bit of each byte of w that needs attention (a control
+ * byte, quote, backslash, DEL or non-ASCII) is set. Borrows only carry
+ * upwards, so the lowest set bit is exact; a byte above it may be flagged
+ * falsely, which costs time only (the caller handles plain bytes too). */
+#define ATTENTION(w, ones)                                                                   \
+    (((w) | (((w) - (ones) * 0x20) & ~(w)) | ((((w) ^ (ones) * 0x22) - (ones)) & ~((w) ^ (ones) * 0x22)) | \
+      ((((w) ^ (ones) * 0x5c) - (ones)) & ~((w) ^ (ones) * 0x5c)) |                       \
+      ((((w) ^ (ones) * 0x7f) - (ones)) & ~((w) ^ (ones) * 0x7f))) &                      \
+     (ones) * 0x80)
+
+static inline uint64_t attention8(uint64_t w) { return ATTENTION(w, 0x0101010101010101ULL); }
+static inline uint32_t attention4(uint32_t w) { return ATTENTION(w, 0x01010101U); }
+
+#ifdef USE_SSE2
+/* Bit i set when p[i] needs attention: a control byte or non-ASCII (below
+ * 0x20 as a signed byte), a quote, a backslash, DEL. Exact. */
+static inline unsigned attention16(__m128i v)
+{
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* Copy n < 16 bytes with overlapping word moves (no call). */
+static inline void move_short(char *o, const unsigned char *p, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, p, 8);
+        memcpy(&y, p + n - 8, 8);
+        memcpy(o, &x, 8);
+        memcpy(o + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        memcpy(o, &x, 4);
+        memcpy(o + n - 4, &y, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = (char)p[i];
+    }
+}
+
+/* How many bytes of p[0..end) need no attention before the first that may
+ * (the count may stop early at a plain byte, never late); they are copied
+ * to o. The string starts at s: bytes between s and p may be read again.
+ * The caller guarantees room for 16 bytes past o + (end - p). */
+static inline size_t copy_plain(const unsigned char *s, const unsigned char *p,
+                                const unsigned char *end, char *o)
+{
+    size_t r = (size_t)(end - p), i = 0;
+#ifdef USE_SSE2
+    /* 16 at a time: store them, keep those before the first flagged */
+    for (; r - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        _mm_storeu_si128((__m128i *)(void *)(o + i), v);
+        unsigned m = attention16(v);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    if (i == r)
+        return r;
+    if (end - s >= 16) {    /* the string's last 16 bytes, those before p + i shifted out */
+        unsigned m = attention16(_mm_loadu_si128((const __m128i *)(const void *)(end - 16))) >>
+                     (16 - (r - i));
+        size_t k = m ? (size_t)__builtin_ctz(m) : r - i;
+        move_short(o + i, p + i, k);
+        return i + k;
+    }
+#else
+    for (; r - i >= 8; i += 8) {
+        uint64_t h = attention8(load_le64(p + i));
+        memcpy(o + i, p + i, 8);
+        if (h)
+            return i + (size_t)__builtin_ctzll(h) / 8;
+    }
+#endif
+    /* fewer than 16 bytes left of a string shorter than 16 (without SSE2:
+     * fewer than 8 of any string): the string's last word, or two
+     * overlapping words */
+    size_t left = r - i, k;
+    const unsigned char *q = p + i;
+    if (left < 8 && end - s >= 8) {
+        /* the string's last 8 bytes, those before q shifted out */
+        uint64_t h = attention8(load_le64(end - 8)) >> (8 * (8 - left));
+        k = h ? (size_t)__builtin_ctzll(h) / 8 : left;
+    } else if (left >= 8) {
+        uint64_t h = attention8(load_le64(q));
+        if (h)
+            k = (size_t)__builtin_ctzll(h) / 8;
+        else {
+            h = attention8(load_le64(end - 8));     /* its bytes before q + 8 are clean */
+            k = h ? left - 8 + (size_t)__builtin_ctzll(h) / 8 : left;
+        }
+    } else if (left >= 4) {
+        uint32_t h = attention4(load_le32(q));
+        if (h)
+            k = (size_t)__builtin_ctz(h) / 8;
+        else {
+            h = attention4(load_le32(end - 4));
+            k = h ? left - 4 + (size_t)__builtin_ctz(h) / 8 : left;
+        }
+    } else {
+        for (k = 0; k < left && byte_class[q[k]] == 0; k++) {
+        }
+    }
+    move_short(o + i, q, k);
+    return i + k;
+}
+
 void sl_json_string(sl_buf *b, const char *s, size_t n)
 {
-    /* Worst case: every byte becomes \u00XX (6) or U+FFFD (3). */
-    if (b->cap - b->len < n * 6 + 2)
-        sl_buf_reserve(b, n * 6 + 2);
+    /* Worst case: every byte becomes \u00XX (6) or U+FFFD (3); 16 more for
+     * copy_plain's stores ahead. */
+    if (b->cap - b->len < n * 6 + 18)
+        sl_buf_reserve(b, n * 6 + 18);
     char *o = b->p + b->len;
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    const unsigned char *start = (const unsigned char *)s, *p = start, *end = p + n;
     *o++ = '"';
     while (p < end) {
-        const unsigned char *run = p;
-        /* 8 bytes at a time while none needs attention (byte_class 0): no
-         * control byte, quote, backslash, DEL or non-ASCII (SWAR: each test
-         * sets a byte's high bit when that byte matches). */
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t q = w ^ 0x2222222222222222ULL, bs = w ^ 0x5c5c5c5c5c5c5c5cULL,
-                     del = w ^ 0x7f7f7f7f7f7f7f7fULL;
-            uint64_t hit = (w | ((w - 0x2020202020202020ULL) & ~w) |
-                            ((q - 0x0101010101010101ULL) & ~q) |
-                            ((bs - 0x0101010101010101ULL) & ~bs) |
-                            ((del - 0x0101010101010101ULL) & ~del)) &
-                           0x8080808080808080ULL;
-            if (hit)
-                break;
-            p += 8;
-        }
-        while (p < end && byte_class[*p] == 0)
-            p++;
-        if (p > run) {
-            memcpy(o, run, (size_t)(p - run));
-            o += p - run;
-        }
+        size_t k = copy_plain(start, p, end, o);
+        p += k;
+        o += k;
         if (p == end)
             break;
         unsigned c = *p;

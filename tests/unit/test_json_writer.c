@@ -120,6 +120,49 @@ START_TEST(random_bytes_always_valid_and_round_trip_when_valid)
 }
 END_TEST
 
+/* Long strings go 16 (SSE2) or 8 (SWAR) bytes at a time: whatever the
+ * length, the position of the bytes that need escaping and the output
+ * buffer's alignment, the result is the concatenation of each piece
+ * escaped on its own (escaping is per character). */
+START_TEST(long_strings_escape_at_every_position)
+{
+    static const char *const pieces[] = {"\"", "\\", "\n", "\x01", "\x7f", "\xc3\xa9",
+                                         "\xe2\x82\xac", "\xff"};
+    char in[300];
+    sl_buf want = {0}, got = {0};
+    uint64_t st = 99;
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t target = (size_t)iter % 260, n = 0;
+        sl_buf_reset(&want);
+        sl_buf_putc(&want, '"');
+        while (n < target) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned r = (unsigned)(st >> 33);
+            const char *piece = "a";
+            if (r % 23 == 0)        /* sparse: long plain runs in between */
+                piece = pieces[(r / 23) % (sizeof pieces / sizeof *pieces)];
+            size_t pl = strlen(piece);
+            memcpy(in + n, piece, pl);
+            n += pl;
+            const char *pj = str_json(piece, pl);
+            sl_buf_append(&want, pj + 1, strlen(pj) - 2);
+        }
+        sl_buf_putc(&want, '"');
+        sl_buf_reset(&got);
+        for (int k = 0; k < iter % 17; k++)      /* shift the output's alignment */
+            sl_buf_putc(&got, '.');
+        size_t pre = got.len;
+        sl_json_string(&got, in, n);
+        ck_assert_uint_eq(got.len - pre, want.len);
+        ck_assert_int_eq(memcmp(got.p + pre, want.p, want.len), 0);
+        for (size_t k = 0; k < pre; k++)
+            ck_assert_int_eq(got.p[k], '.');
+    }
+    sl_buf_free(&want);
+    sl_buf_free(&got);
+}
+END_TEST
+
 static char *num(void (*f)(sl_buf *), int dummy)
 {
     (void)dummy;
@@ -211,13 +254,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("json_writer");
-    TCase *tc = tcase_create("json_writer");
+#ifndef SUITE_NAME
+#define SUITE_NAME "json_writer"
+#endif
+    Suite *s = suite_create(SUITE_NAME);
+    TCase *tc = tcase_create(SUITE_NAME);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, escapes);
     tcase_add_test(tc, valid_utf8_is_copied);
     tcase_add_test(tc, invalid_utf8_becomes_replacement_per_byte);
     tcase_add_test(tc, random_bytes_always_valid_and_round_trip_when_valid);
+    tcase_add_test(tc, long_strings_escape_at_every_position);
     tcase_add_test(tc, numbers);
     tcase_add_test(tc, times);
     tcase_add_test(tc, times_in_runs);
