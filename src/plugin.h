@@ -43,6 +43,11 @@ typedef struct {
      * the kernel dropped because its receive buffer was full. */
     void (*kernel_drops)(sl_source *src,
                          void (*emit)(void *ctx, const char *item, uint64_t drops), void *ctx);
+    /* Optional, on a worker: finish an event the I/O thread only framed
+     * (parse it into fields) before any handler sees it. The worker owns
+     * the event's chunk; other workers decode other chunks meanwhile, so
+     * it must not write source state. */
+    void (*decode)(sl_source *src, sl_event *ev);
 } sl_source_ops;
 
 /* ---- handlers ------------------------------------------------------------

@@ -204,12 +204,16 @@ static void process_chunk(worker *w, sl_chunk *c)
 {
     sl_runtime *rt = w->rt;
     sl_source *src = c->source;
+    void (*decode)(sl_source *, sl_event *) = src->plugin->source->decode;
     uint32_t n = c->n_events;   /* handlers may append clones; they run via the chain */
+    size_t arena_before = c->arena.allocated;
     /* The watchdog checks that no worker is stuck in its handlers; waiting
      * for room in a destination (backpressure) below is not being stuck. */
     atomic_store_explicit(w->busy_since, sl_mono_ns(), memory_order_relaxed);
     for (uint32_t i = 0; i < n; i++) {
         sl_event *ev = c->events[i];
+        if (decode)
+            decode(src, ev);
         /* Every pipeline but the last works on its own copy. */
         for (size_t k = 0; k + 1 < src->n_pipelines; k++)
             run_chain(w, src->pipelines[k], 0, sl_event_clone(ev), UINT64_MAX);
@@ -223,9 +227,12 @@ static void process_chunk(worker *w, sl_chunk *c)
         if (w->stage[d].n && encodes_json(&rt->dests[d]))
             encoded += sl_encode_ahead(c, w->stage[d].v, w->stage[d].n);
     }
-    if (encoded) {      /* charged with the chunk, discharged when it is freed */
-        c->acct += encoded;
-        atomic_fetch_add(&rt->live_bytes, encoded);
+    /* What decoding, the handlers and encoding added to the chunk is
+     * charged with it, and discharged when it is freed. */
+    size_t grown = encoded + (c->arena.allocated - arena_before);
+    if (grown) {
+        c->acct += grown;
+        atomic_fetch_add(&rt->live_bytes, grown);
     }
     if (staged)
         sl_ack_ref(&c->ack, (unsigned)staged);

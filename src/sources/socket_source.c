@@ -1,7 +1,8 @@
 /* socket_source.c: the `socket` source. Listens on UDP, TCP and unix
  * sockets (listener.c); stream connections are split by `framing`,
  * datagrams are one event each. With `decode: json` every frame is decoded
- * into fields (jansson); one that is not a JSON object is kept raw with a
+ * into fields (jansson) on the worker that takes its chunk, before the
+ * handlers (ops->decode); one that is not a JSON object is kept raw with a
  * decode_error field. */
 #include <jansson.h>
 #include <stdlib.h>
@@ -45,26 +46,32 @@ static const sl_option socket_options[] = {
     SL_OPT_END,
 };
 
+/* I/O thread: one frame, one event. */
 static sl_event *socket_frame(sl_source *src, sl_chunk *c, const char *p, size_t n,
                               int64_t now_ns)
 {
+    (void)src;
+    return sl_chunk_add_event(c, p, n, now_ns);
+}
+
+/* Worker, with decode: json: the object's keys become fields. */
+static void socket_decode(sl_source *src, sl_event *ev)
+{
     socket_state *st = src->state;
-    sl_event *ev = sl_chunk_add_event(c, p, n, now_ns);
     if (st->decode != DECODE_JSON)
-        return ev;
+        return;
     json_error_t jerr;
-    json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    json_t *root = json_loadb(ev->msg, ev->msg_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root) {
         char *e = sl_event_strdup(ev, jerr.text, strlen(jerr.text));
         sl_event_set_string(ev, "decode_error", e, strlen(e));
-        return ev;
+        return;
     }
     if (!json_is_object(root))
         sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
     else
-        sl_json_object_to_fields(c, &ev->fields, root);
+        sl_json_object_to_fields(ev->chunk, &ev->fields, root);
     json_decref(root);
-    return ev;
 }
 
 static void socket_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
@@ -118,6 +125,7 @@ static void socket_kernel_drops(sl_source *src,
 
 static const sl_source_ops socket_ops = {
     .kernel_drops = socket_kernel_drops,
+    .decode = socket_decode,
     .start = socket_start,
     .resume = socket_resume,
     .stop = socket_stop,

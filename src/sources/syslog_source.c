@@ -2,8 +2,10 @@
  * sockets (listener.c); TCP and unix-stream connections are split with
  * RFC 6587 framing (octet counting or LF, per message; with tls.* options
  * they speak TLS, which makes TCP RFC 5425), datagrams are one message
- * each. Every message is parsed (parsers/syslog) into fields; one
- * that does not parse is kept whole with a parse_error field. */
+ * each. The I/O thread only frames; each message is parsed
+ * (parsers/syslog) into fields on the worker that takes its chunk, before
+ * the handlers (ops->decode). One that does not parse is kept whole with a
+ * parse_error field. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +24,6 @@ typedef struct {
 
 typedef struct {
     sl_listener *l;
-    int64_t tz_at;          /* unix seconds tz_offset was computed at */
-    int32_t tz_offset;
 } syslog_state;
 
 static const sl_option syslog_options[] = {
@@ -84,38 +84,52 @@ static void set_structured_data(sl_event *ev, sl_syslog_span sd)
     }
 }
 
-static int32_t local_offset(syslog_state *st, int64_t now_s)
+/* The local UTC offset for RFC 3164 timestamps (which carry none),
+ * looked up again every minute; one cache per worker thread. */
+static int32_t local_offset(int64_t now_s)
 {
-    if (st->tz_at == 0 || now_s - st->tz_at >= 60 || now_s < st->tz_at) {
+    static _Thread_local int64_t at;    /* unix seconds offset was computed at */
+    static _Thread_local int32_t offset;
+    if (at == 0 || now_s - at >= 60 || now_s < at) {
         time_t t = (time_t)now_s;
         struct tm tm;
         localtime_r(&t, &tm);
-        st->tz_offset = (int32_t)tm.tm_gmtoff;
-        st->tz_at = now_s;
+        offset = (int32_t)tm.tm_gmtoff;
+        at = now_s;
     }
-    return st->tz_offset;
+    return offset;
 }
 
+/* I/O thread: one message, as received (its time: when it was read). */
 static sl_event *syslog_frame(sl_source *src, sl_chunk *c, const char *p, size_t n,
                               int64_t now_ns)
 {
-    syslog_state *st = src->state;
-    int64_t now_s = now_ns / 1000000000;
+    (void)src;
     /* Trailing LFs (CRs, NULs) are not part of the message: an
      * octet-counted frame may end with one (rsyslog's
      * RSYSLOG_SyslogProtocol23Format does), as datagrams may (listener.c
      * drops theirs); rsyslog and syslog-ng drop it on reception too. */
     while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\0'))
         n--;
+    return sl_chunk_add_event(c, p, n, now_ns);
+}
+
+/* Worker: parse the message into fields; the event's message becomes the
+ * MSG part and its time the header's timestamp, if it has one. */
+static void syslog_decode(sl_source *src, sl_event *ev)
+{
+    (void)src;
+    const char *p = ev->msg;
+    size_t n = ev->msg_len;
+    int64_t now_s = ev->time_ns / 1000000000;
     sl_syslog_msg m;
-    bool ok = sl_syslog_parse(p, n, now_s, local_offset(st, now_s), &m);
-    const char *msg = ok ? m.message.ptr : p;
-    size_t msg_len = ok ? m.message.len : n;
-    if (!msg) {
-        msg = p + n;
-        msg_len = 0;
+    bool ok = sl_syslog_parse(p, n, now_s, local_offset(now_s), &m);
+    if (ok) {
+        ev->msg = m.message.ptr ? m.message.ptr : p + n;
+        ev->msg_len = m.message.ptr ? m.message.len : 0;
     }
-    sl_event *ev = sl_chunk_add_event(c, msg, msg_len, m.has_timestamp ? m.timestamp_ns : now_ns);
+    if (m.has_timestamp)
+        ev->time_ns = m.timestamp_ns;
     if (m.facility >= 0 && m.facility < 24)
         set_static(ev, "facility", facilities[m.facility]);
     if (m.severity >= 0 && m.severity < 8)
@@ -128,7 +142,6 @@ static sl_event *syslog_frame(sl_source *src, sl_chunk *c, const char *p, size_t
         set_structured_data(ev, m.structured_data);
     if (!ok)
         set_static(ev, "parse_error", m.error ? m.error : "invalid syslog message");
-    return ev;
 }
 
 static void syslog_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
@@ -180,6 +193,7 @@ static void syslog_kernel_drops(sl_source *src,
 
 static const sl_source_ops syslog_ops = {
     .kernel_drops = syslog_kernel_drops,
+    .decode = syslog_decode,
     .start = syslog_start,
     .resume = syslog_resume,
     .stop = syslog_stop,
