@@ -87,8 +87,48 @@ static unsigned replaced_keys(const sl_event *ev, const char *origin_key, size_t
     return k;
 }
 
-/* The event as one JSON object, no newline. */
-static void encode_object(sl_buf *b, const sl_event *ev)
+enum { K_CHUNK = K_SOURCE | K_ORIGIN | K_HOST };
+
+/* Where in the output the chunk's keys (source, origin, host) were last
+ * written whole, as ',"source":...': the same for every event of a chunk
+ * that no field overrides, so sl_encode_ahead escapes them once per chunk
+ * and copies them after that. */
+typedef struct {
+    size_t off, len;
+    bool valid;
+} chunk_keys;
+
+static void put_sep(sl_buf *b, bool *first)
+{
+    if (!*first)
+        sl_buf_putc(b, ',');
+    *first = false;
+}
+
+static void put_chunk_keys(sl_buf *b, const sl_chunk *c, unsigned replaced, size_t ok_len,
+                           bool *first)
+{
+    if (c->source && !(replaced & K_SOURCE)) {
+        put_sep(b, first);
+        sl_buf_append(b, "\"source\":", 9);
+        sl_json_string(b, c->source->name, strlen(c->source->name));
+    }
+    if (c->origin && c->origin_key && !(replaced & K_ORIGIN)) {
+        put_sep(b, first);
+        sl_json_string(b, c->origin_key, ok_len);
+        sl_buf_putc(b, ':');
+        sl_json_string(b, c->origin, strlen(c->origin));
+    }
+    if (c->host && !(replaced & K_HOST)) {
+        put_sep(b, first);
+        sl_buf_append(b, "\"host\":", 7);
+        sl_json_string(b, c->host, strlen(c->host));
+    }
+}
+
+/* The event as one JSON object, no newline. kc: NULL, or the chunk's keys
+ * already written to b (see chunk_keys). */
+static void encode_object(sl_buf *b, const sl_event *ev, chunk_keys *kc)
 {
     const sl_chunk *c = ev->chunk;
     if (ev->json_len) {         /* encoded ahead by its worker */
@@ -104,43 +144,31 @@ static void encode_object(sl_buf *b, const sl_event *ev)
         sl_json_time_rfc3339(b, ev->time_ns, 6);
         first = false;
     }
-    if (c->source && !(replaced & K_SOURCE)) {
-        if (!first)
-            sl_buf_putc(b, ',');
-        sl_buf_append(b, "\"source\":", 9);
-        sl_json_string(b, c->source->name, strlen(c->source->name));
-        first = false;
-    }
-    if (c->origin && c->origin_key && !(replaced & K_ORIGIN)) {
-        if (!first)
-            sl_buf_putc(b, ',');
-        sl_json_string(b, c->origin_key, ok_len);
-        sl_buf_putc(b, ':');
-        sl_json_string(b, c->origin, strlen(c->origin));
-        first = false;
-    }
-    if (c->host && !(replaced & K_HOST)) {
-        if (!first)
-            sl_buf_putc(b, ',');
-        sl_buf_append(b, "\"host\":", 7);
-        sl_json_string(b, c->host, strlen(c->host));
-        first = false;
+    if (kc && kc->valid && !(replaced & K_CHUNK)) {
+        /* copied from earlier in b: reserve first, b->p may move */
+        size_t skip = first ? 1 : 0, n = kc->len - skip;
+        sl_buf_reserve(b, n);
+        memcpy(b->p + b->len, b->p + kc->off + skip, n);
+        b->len += n;
+        first = false;          /* at least one key: kc->len > 1 */
+    } else {
+        bool whole = !first && !(replaced & K_CHUNK);
+        size_t at = b->len;
+        put_chunk_keys(b, c, replaced, ok_len, &first);
+        if (kc && whole && b->len > at)
+            *kc = (chunk_keys){at, b->len - at, true};
     }
     if (!(replaced & K_MESSAGE)) {
-        if (!first)
-            sl_buf_putc(b, ',');
+        put_sep(b, &first);
         sl_buf_append(b, "\"message\":", 10);
         sl_json_string(b, ev->msg, ev->msg_len);
-        first = false;
     }
     for (uint32_t i = 0; i < ev->fields.n; i++) {
         const sl_field *f = &ev->fields.v[i];
-        if (!first)
-            sl_buf_putc(b, ',');
+        put_sep(b, &first);
         sl_json_string(b, f->name, f->name_len);
         sl_buf_putc(b, ':');
         sl_encode_value(b, &f->v);
-        first = false;
     }
     sl_buf_putc(b, '}');
 }
@@ -159,7 +187,7 @@ void sl_encode_event(sl_buf *b, const sl_event *ev, int encoding)
         encode_raw(b, ev);
         return;
     }
-    encode_object(b, ev);
+    encode_object(b, ev, NULL);
     sl_buf_putc(b, '\n');
 }
 
@@ -169,6 +197,7 @@ size_t sl_encode_ahead(sl_chunk *c, sl_event *const *evs, size_t n)
     size_t cap_before = b->cap;
     if (!b->cap)    /* a guess from the messages: objects run 2-3 times as long */
         sl_buf_reserve(b, 3 * c->bytes + 256);
+    chunk_keys keys = {0};
     for (size_t i = 0; i < n; i++) {
         sl_event *ev = evs[i];
         if (ev->json_len || ev->chunk != c)
@@ -176,10 +205,11 @@ size_t sl_encode_ahead(sl_chunk *c, sl_event *const *evs, size_t n)
         size_t off = b->len;
         if (off > UINT32_MAX)
             break;      /* past what an offset can say: senders encode the rest */
-        encode_object(b, ev);
+        encode_object(b, ev, &keys);
         size_t len = b->len - off;
         if (len > UINT32_MAX) {
             b->len = off;
+            keys.valid = false;     /* they may have been in what is dropped */
             continue;
         }
         ev->json_off = (uint32_t)off;
@@ -209,13 +239,13 @@ void sl_encode_add(sl_buf *b, const sl_event *ev, int encoding, size_t index)
     case SL_ENC_JSON_ARRAY:
         if (index)
             sl_buf_putc(b, ',');
-        encode_object(b, ev);
+        encode_object(b, ev, NULL);
         break;
     case SL_ENC_RAW:
         encode_raw(b, ev);
         break;
     default:
-        encode_object(b, ev);
+        encode_object(b, ev, NULL);
         sl_buf_putc(b, '\n');
         break;
     }

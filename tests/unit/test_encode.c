@@ -107,6 +107,41 @@ START_TEST(encoded_ahead_equals_encoded)
 }
 END_TEST
 
+/* Encoded ahead, the chunk's own keys (source, origin, host) are escaped
+ * once and copied to the following events: the bytes are the same as each
+ * event encoded alone, whichever keys fields replace, in any order. */
+START_TEST(encoded_ahead_with_replaced_keys)
+{
+    sl_chunk *c = sl_chunk_new(NULL, 0, NULL, NULL);
+    c->host = "web \"1\"";
+    c->origin = "10.0.0.1:514";
+    c->origin_key = "peer";
+    sl_event *evs[6];
+    for (int i = 0; i < 6; i++)
+        evs[i] = sl_chunk_add_event(c, "m", 1, (int64_t)i * 1000000000);
+    sl_event_set_int(evs[0], "timestamp", 1);  /* first: no timestamp, keys lead */
+    sl_event_set_string(evs[2], "host", "h", 1);
+    sl_event_set_int(evs[3], "timestamp", 3);  /* after the keys were seen whole */
+    sl_event_set_string(evs[4], "peer", "p", 1);
+    char *before = strdup(encoded(evs, 6, SL_ENC_NDJSON));
+    ck_assert_uint_gt(sl_encode_ahead(c, evs, 6), 0);
+    ck_assert_str_eq(encoded(evs, 6, SL_ENC_NDJSON), before);
+    ck_assert_str_eq(before,
+                     "{\"peer\":\"10.0.0.1:514\",\"host\":\"web \\\"1\\\"\",\"message\":\"m\",\"timestamp\":1}\n"
+                     "{\"timestamp\":\"1970-01-01T00:00:01.000000Z\",\"peer\":\"10.0.0.1:514\","
+                     "\"host\":\"web \\\"1\\\"\",\"message\":\"m\"}\n"
+                     "{\"timestamp\":\"1970-01-01T00:00:02.000000Z\",\"peer\":\"10.0.0.1:514\","
+                     "\"message\":\"m\",\"host\":\"h\"}\n"
+                     "{\"peer\":\"10.0.0.1:514\",\"host\":\"web \\\"1\\\"\",\"message\":\"m\",\"timestamp\":3}\n"
+                     "{\"timestamp\":\"1970-01-01T00:00:04.000000Z\",\"host\":\"web \\\"1\\\"\","
+                     "\"message\":\"m\",\"peer\":\"p\"}\n"
+                     "{\"timestamp\":\"1970-01-01T00:00:05.000000Z\",\"peer\":\"10.0.0.1:514\","
+                     "\"host\":\"web \\\"1\\\"\",\"message\":\"m\"}\n");
+    free(before);
+    sl_chunk_discard(c);
+}
+END_TEST
+
 /* A field named like a built-in key replaces it (once, in field order). */
 START_TEST(fields_replace_built_in_keys)
 {
@@ -205,6 +240,7 @@ int main(void)
     tcase_add_test(tc, batch_encodings);
     tcase_add_test(tc, piecewise_equals_whole);
     tcase_add_test(tc, encoded_ahead_equals_encoded);
+    tcase_add_test(tc, encoded_ahead_with_replaced_keys);
     tcase_add_test(tc, fields_replace_built_in_keys);
     tcase_add_test(tc, content_types);
     tcase_add_test(tc, gzip_round_trip);
