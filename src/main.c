@@ -12,6 +12,7 @@
 #include "listen_fds.h"
 #include "runtime.h"
 #include "status_cmd.h"
+#include "util/malloc_tuning.h"
 
 #define DEFAULT_CONFIG "/etc/sluice/sluice.yaml"
 
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
     sl_log_init();
     if (argc > 1 && strcmp(argv[1], "status") == 0)
         return sl_status_main(argc - 1, argv + 1, DEFAULT_CONFIG);
+    sl_malloc_tune();
     int c;
     while ((c = getopt_long(argc, argv, "c:l:vVh", longopts, NULL)) != -1) {
         switch (c) {

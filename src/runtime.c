@@ -19,6 +19,7 @@
 #include "privileges.h"
 #include "sd_notify.h"
 #include "util/clock.h"
+#include "util/malloc_tuning.h"
 #include "util/units.h"
 #include "util/xalloc.h"
 
@@ -148,12 +149,29 @@ static void *closer_main(void *arg)
     return NULL;
 }
 
+/* Free memory is kept while events flow (util/malloc_tuning.c); once no
+ * chunk has been in flight for IDLE_RELEASE_S it goes back to the system. */
+#define IDLE_RELEASE_S 1
+
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_runtime *rt = arg;
+    if (atomic_load(&rt->live_chunks) == 0)
+        sl_malloc_release();
+}
+
 /* I/O thread: stop the loop once nothing is left to do. */
 static void check_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     sl_runtime *rt = arg;
+    if (atomic_load(&rt->live_chunks) == 0 && !evtimer_pending(rt->idle_ev, NULL)) {
+        struct timeval tv = {IDLE_RELEASE_S, 0};
+        evtimer_add(rt->idle_ev, &tv);
+    }
     bool all_done = true;
     for (size_t i = 0; i < rt->n_sources; i++) {
         sl_source *s = &rt->sources[i];
@@ -458,6 +476,7 @@ sl_runtime *sl_runtime_new(sl_config *cfg, bool once)
     pthread_cond_init(&rt->order_turn, NULL);
     rt->wake_ev = event_new(rt->base, -1, 0, wake_cb, rt);
     rt->check_ev = event_new(rt->base, -1, 0, check_cb, rt);
+    rt->idle_ev = evtimer_new(rt->base, idle_cb, rt);
 
     rt->n_dests = cfg->n_dests;
     rt->dests = sl_calloc(cfg->n_dests, sizeof *rt->dests);
@@ -676,6 +695,8 @@ void sl_runtime_free(sl_runtime *rt)
         event_free(rt->wake_ev);
     if (rt->check_ev)
         event_free(rt->check_ev);
+    if (rt->idle_ev)
+        event_free(rt->idle_ev);
     sl_queue_destroy(&rt->queue);
     pthread_cond_destroy(&rt->order_turn);
     pthread_mutex_destroy(&rt->order_mu);

@@ -124,6 +124,7 @@ struct sl_runtime {
     bool once;                  /* read sources to their end, then stop */
     struct event *wake_ev;      /* resume paused sources (any thread) */
     struct event *check_ev;     /* re-check whether we are done (any thread) */
+    struct event *idle_ev;      /* no chunk in flight for a while: free memory back */
     struct event *timeout_ev;   /* shutdown_timeout expired */
     struct event *sig_ev[4];   /* TERM, INT, HUP, USR1 */
     bool draining;
