@@ -40,16 +40,22 @@ static const char *const severities[8] = {
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
-static void set_span(sl_event *ev, const char *name, sl_syslog_span s)
+/* The fields decode adds have names distinct from each other and from
+ * the only one an event can have before (the listener's "truncated"), so
+ * they are appended without a lookup. */
+static void put_string(sl_event *ev, const char *name, size_t name_len, const char *s, size_t n)
 {
-    if (s.ptr)
-        sl_event_set_string(ev, name, s.ptr, s.len);
+    sl_value *v = sl_fields_append(ev->chunk, &ev->fields, name, name_len);
+    v->type = SL_VAL_STRING;
+    v->u.s.p = s;
+    v->u.s.n = n;
 }
 
-static void set_static(sl_event *ev, const char *name, const char *s)
-{
-    sl_event_set_string(ev, name, s, strlen(s));
-}
+#define PUT_SPAN(ev, lit, span)                                                            \
+    do {                                                                                   \
+        if ((span).ptr)                                                                    \
+            put_string(ev, lit, sizeof lit - 1, (span).ptr, (span).len);                   \
+    } while (0)
 
 /* structured_data: { SD-ID: { PARAM: "value", ... }, ... } */
 static void set_structured_data(sl_event *ev, sl_syslog_span sd)
@@ -62,7 +68,7 @@ static void set_structured_data(sl_event *ev, sl_syslog_span sd)
     while (sl_syslog_sd_next_element(&it, &el)) {
         if (!map) {
             map = sl_fields_new_map(c);
-            sl_value *v = sl_event_set(ev, "structured_data", 15);
+            sl_value *v = sl_fields_append(c, &ev->fields, "structured_data", 15);
             v->type = SL_VAL_MAP;
             v->u.map = map;
         }
@@ -130,18 +136,21 @@ static void syslog_decode(sl_source *src, sl_event *ev)
     }
     if (m.has_timestamp)
         ev->time_ns = m.timestamp_ns;
+    sl_fields_reserve(ev->chunk, &ev->fields, 8);
     if (m.facility >= 0 && m.facility < 24)
-        set_static(ev, "facility", facilities[m.facility]);
+        put_string(ev, "facility", 8, facilities[m.facility], strlen(facilities[m.facility]));
     if (m.severity >= 0 && m.severity < 8)
-        set_static(ev, "severity", severities[m.severity]);
-    set_span(ev, "hostname", m.hostname);
-    set_span(ev, "app_name", m.app_name);
-    set_span(ev, "procid", m.procid);
-    set_span(ev, "msgid", m.msgid);
+        put_string(ev, "severity", 8, severities[m.severity], strlen(severities[m.severity]));
+    PUT_SPAN(ev, "hostname", m.hostname);
+    PUT_SPAN(ev, "app_name", m.app_name);
+    PUT_SPAN(ev, "procid", m.procid);
+    PUT_SPAN(ev, "msgid", m.msgid);
     if (m.structured_data.ptr)
         set_structured_data(ev, m.structured_data);
-    if (!ok)
-        set_static(ev, "parse_error", m.error ? m.error : "invalid syslog message");
+    if (!ok) {
+        const char *e = m.error ? m.error : "invalid syslog message";
+        put_string(ev, "parse_error", 11, e, strlen(e));
+    }
 }
 
 static void syslog_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
