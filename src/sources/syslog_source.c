@@ -136,7 +136,11 @@ static void syslog_decode(sl_source *src, sl_event *ev)
     }
     if (m.has_timestamp)
         ev->time_ns = m.timestamp_ns;
-    sl_fields_reserve(ev->chunk, &ev->fields, 8);
+    /* room for exactly what is added: in-flight events are most of memory */
+    uint32_t nf = (m.facility >= 0 && m.facility < 24) + (m.severity >= 0 && m.severity < 8) +
+                  !!m.hostname.ptr + !!m.app_name.ptr + !!m.procid.ptr + !!m.msgid.ptr +
+                  !!m.structured_data.ptr + !ok;
+    sl_fields_reserve(ev->chunk, &ev->fields, nf);
     if (m.facility >= 0 && m.facility < 24)
         put_string(ev, "facility", 8, facilities[m.facility], strlen(facilities[m.facility]));
     if (m.severity >= 0 && m.severity < 8)
