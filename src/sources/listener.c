@@ -226,6 +226,7 @@ typedef struct conn {
     SSL *ssl;               /* NULL: plain */
     int tls;                /* TLS_* */
     int64_t hs_deadline;    /* monotonic ns: end of the handshake's time */
+    bool armed_for_deadline;    /* the armed timeout is hs_deadline's, not idle_timeout's */
     sl_stream_framer fr;
     sl_chunk *cur;          /* being filled: holds the partial frame */
     char peer[80];
@@ -254,12 +255,15 @@ struct sl_listener {
 static void conn_arm(struct conn *k)
 {
     int64_t ns = k->l->cfg->idle_timeout_ns;
+    k->armed_for_deadline = false;
     if (k->tls == TLS_HANDSHAKE) {
         int64_t left = k->hs_deadline - sl_mono_ns();
         if (left < 1000000)
             left = 1000000;
-        if (ns <= 0 || left < ns)
+        if (ns <= 0 || left <= ns) {
             ns = left;
+            k->armed_for_deadline = true;
+        }
     }
     struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
     if (ns <= 0)
@@ -454,10 +458,13 @@ static void conn_handshake(conn *k, short what)
 {
     sl_listener *l = k->l;
     if (what & EV_TIMEOUT) {
-        bool deadline = sl_mono_ns() >= k->hs_deadline - 2000000;
+        /* Which timeout was armed, not the clock: libevent counts from the
+         * time cached at the start of its loop turn, so a timer may fire a
+         * little before hs_deadline. */
         sl_tls_server_failed(l->tls, k->peer, NULL, 0,
-                             deadline ? "not completed within tls.handshake_timeout"
-                                      : "idle for idle_timeout during the handshake");
+                             k->armed_for_deadline
+                                 ? "not completed within tls.handshake_timeout"
+                                 : "idle for idle_timeout during the handshake");
         conn_close(k);
         return;
     }
