@@ -56,3 +56,19 @@ void sl_json_object_to_fields(sl_chunk *c, sl_fields *f, json_t *obj)
         iter = json_object_iter_next(obj, iter);
     }
 }
+
+void sl_json_decode_message(sl_event *ev)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(ev->msg, ev->msg_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        char *e = sl_event_strdup(ev, jerr.text, strlen(jerr.text));
+        sl_event_set_string(ev, "decode_error", e, strlen(e));
+        return;
+    }
+    if (!json_is_object(root))
+        sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
+    else
+        sl_json_object_to_fields(ev->chunk, &ev->fields, root);
+    json_decref(root);
+}

@@ -8,9 +8,10 @@
  * messages a turn (more: the turn is re-armed, so other sources get their
  * turn); the commit timer polls too, so an idle or paused consumer still
  * polls within max.poll.interval.ms. A turn's messages become one chunk
- * per partition (one event per message: the payload, or with `decode:
- * json` an object's keys as fields; a `kafka` map with topic, partition,
- * offset, key and headers; the message timestamp as the event time).
+ * per partition (one event per message: the payload, with a `kafka` map
+ * of topic, partition, offset, key and headers, the message timestamp as
+ * the event time; with `decode: json` the worker that takes the chunk
+ * turns an object's keys into fields, ops->decode).
  *
  * Offsets: enable.auto.commit is off. Each partition has an
  * sl_ack_watermark over message offsets (a chunk is the range [first,
@@ -38,7 +39,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -447,8 +447,8 @@ static void set_i(sl_chunk *c, sl_fields *m, const char *name, int64_t i)
     v->u.i = i;
 }
 
-static void add_message(ksrc_state *st, sl_chunk *c, kpart *p, const rd_kafka_message_t *m,
-                        size_t *off, int64_t now)
+static void add_message(sl_chunk *c, kpart *p, const rd_kafka_message_t *m, size_t *off,
+                        int64_t now)
 {
     char *dst = c->data + *off;
     if (m->len)
@@ -457,20 +457,6 @@ static void add_message(ksrc_state *st, sl_chunk *c, kpart *p, const rd_kafka_me
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     sl_event *ev = sl_chunk_add_event(c, dst, m->len, ts >= 0 ? ts * 1000000 : now);
-    if (st->cfg->decode == DECODE_JSON) {
-        json_error_t jerr;
-        json_t *root = json_loadb(dst, m->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-        if (!root) {
-            const char *e = arena_dup(c, jerr.text, strlen(jerr.text));
-            sl_event_set_string(ev, "decode_error", e, strlen(e));
-        } else if (!json_is_object(root)) {
-            sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
-        } else {
-            sl_json_object_to_fields(c, &ev->fields, root);
-        }
-        if (root)
-            json_decref(root);
-    }
     sl_fields *k = sl_fields_new_map(c);
     set_s(c, k, "topic", p->topic, strlen(p->topic));
     set_i(c, k, "partition", p->partition);
@@ -498,6 +484,21 @@ static void add_message(ksrc_state *st, sl_chunk *c, kpart *p, const rd_kafka_me
     sl_value *v = sl_event_set(ev, "kafka", 5);
     v->type = SL_VAL_MAP;
     v->u.map = k;
+}
+
+/* Worker, with decode: json: the payload's keys become fields, ahead of
+ * the kafka map the I/O thread set (which wins over a payload key of the
+ * same name). */
+static void ksrc_decode(sl_source *src, sl_event *ev)
+{
+    ksrc_state *st = src->state;
+    if (st->cfg->decode != DECODE_JSON)
+        return;
+    sl_fields meta = ev->fields;
+    ev->fields = (sl_fields){0};
+    sl_json_decode_message(ev);
+    for (uint32_t i = 0; i < meta.n; i++)
+        *sl_event_set(ev, meta.v[i].name, meta.v[i].name_len) = meta.v[i].v;
 }
 
 /* Hand a chunk to the runtime, or keep it while paused. */
@@ -563,7 +564,7 @@ static void build_chunks(ksrc_state *st)
             if (lo < 0)
                 lo = q->m->offset;
             hi = q->m->offset;
-            add_message(st, c, p, q->m, &off, now);
+            add_message(c, p, q->m, &off, now);
             c->bytes += q->m->len;
             rd_kafka_message_destroy(q->m);
             q->m = NULL;
@@ -854,6 +855,7 @@ static const sl_source_ops ksrc_ops = {
     .stop = ksrc_stop,
     .destroy = ksrc_destroy,
     .chunk_done = ksrc_chunk_done,
+    .decode = ksrc_decode,
 };
 
 const sl_plugin sl_source_kafka = {

@@ -4,7 +4,6 @@
  * into fields (jansson) on the worker that takes its chunk, before the
  * handlers (ops->decode); one that is not a JSON object is kept raw with a
  * decode_error field. */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,20 +57,8 @@ static sl_event *socket_frame(sl_source *src, sl_chunk *c, const char *p, size_t
 static void socket_decode(sl_source *src, sl_event *ev)
 {
     socket_state *st = src->state;
-    if (st->decode != DECODE_JSON)
-        return;
-    json_error_t jerr;
-    json_t *root = json_loadb(ev->msg, ev->msg_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!root) {
-        char *e = sl_event_strdup(ev, jerr.text, strlen(jerr.text));
-        sl_event_set_string(ev, "decode_error", e, strlen(e));
-        return;
-    }
-    if (!json_is_object(root))
-        sl_event_set_string(ev, "decode_error", "not a JSON object", 17);
-    else
-        sl_json_object_to_fields(ev->chunk, &ev->fields, root);
-    json_decref(root);
+    if (st->decode == DECODE_JSON)
+        sl_json_decode_message(ev);
 }
 
 static void socket_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)
