@@ -167,10 +167,11 @@ static inline size_t copy_plain(const unsigned char *s, const unsigned char *p,
         if (h)
             return i + (size_t)__builtin_ctzll(h) / 8;
     }
+    if (i == r)
+        return r;
 #endif
-    /* fewer than 16 bytes left of a string shorter than 16 (without SSE2:
-     * fewer than 8 of any string): the string's last word, or two
-     * overlapping words */
+    /* 1 to 15 bytes left of a string shorter than 16 (without SSE2: 1 to
+     * 7 of any string): the string's last word, or two overlapping words */
     size_t left = r - i, k;
     const unsigned char *q = p + i;
     if (left < 8 && end - s >= 8) {
