@@ -54,7 +54,7 @@ static void put_string(sl_event *ev, const char *name, size_t name_len, const ch
 #define PUT_SPAN(ev, lit, span)                                                            \
     do {                                                                                   \
         if ((span).ptr)                                                                    \
-            put_string(ev, lit, sizeof lit - 1, (span).ptr, (span).len);                   \
+            put_string(ev, lit, sizeof(lit) - 1, (span).ptr, (span).len);                  \
     } while (0)
 
 /* structured_data: { SD-ID: { PARAM: "value", ... }, ... } */
