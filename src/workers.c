@@ -1,9 +1,11 @@
 /* workers.c: the processor. Each worker takes one chunk at a time from the
- * source queue and runs every event in it, one at a time, through the
- * handler chain of each pipeline its source feeds; outputs are staged per
- * destination and handed over once per chunk (one lock per destination per
- * chunk, not per event). The chunk's ack gets one reference per staged
- * (event, destination) pair, so it fires when the last of them commits. */
+ * source queue, has the source decode each event in it (where the source
+ * only framed it on the I/O thread: syslog, JSON) and runs it, one at a
+ * time, through the handler chain of each pipeline its source feeds;
+ * outputs are staged per destination and handed over once per chunk (one
+ * lock per destination per chunk, not per event). The chunk's ack gets one
+ * reference per staged (event, destination) pair, so it fires when the last
+ * of them commits. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
