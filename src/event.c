@@ -199,10 +199,7 @@ char *sl_event_strdup(sl_event *ev, const char *s, size_t n)
 
 void sl_event_set_string(sl_event *ev, const char *name, const char *s, size_t n)
 {
-    sl_value *v = sl_event_set(ev, name, strlen(name));
-    v->type = SL_VAL_STRING;
-    v->u.s.p = s;
-    v->u.s.n = n;
+    sl_value_set_string(sl_event_set(ev, name, strlen(name)), s, n);
 }
 
 void sl_event_set_int(sl_event *ev, const char *name, int64_t val)

@@ -154,6 +154,14 @@ sl_value *sl_fields_append(sl_chunk *c, sl_fields *f, const char *name, size_t n
  * sets): one array of the right size rather than doubling ones, whose
  * outgrown copies stay in the arena until the chunk is freed. */
 void sl_fields_reserve(sl_chunk *c, sl_fields *f, uint32_t more);
+/* Make v the string p[0..n) (not copied: the bytes must live as long as
+ * the chunk). */
+static inline void sl_value_set_string(sl_value *v, const char *p, size_t n)
+{
+    v->type = SL_VAL_STRING;
+    v->u.s.p = p;
+    v->u.s.n = n;
+}
 sl_fields *sl_fields_new_map(sl_chunk *c);
 
 static inline sl_value *sl_event_get(sl_event *ev, const char *name, size_t n)

@@ -49,10 +49,7 @@ static inline void hu_commit(sl_event *ev, const char *target, size_t target_len
 static inline void hu_set_str(sl_chunk *c, sl_fields *f, const char *name, size_t nl,
                               const char *p, size_t n)
 {
-    sl_value *v = sl_fields_set(c, f, name, nl);
-    v->type = SL_VAL_STRING;
-    v->u.s.p = p;
-    v->u.s.n = n;
+    sl_value_set_string(sl_fields_set(c, f, name, nl), p, n);
 }
 
 static inline void hu_set_int(sl_chunk *c, sl_fields *f, const char *name, size_t nl,

@@ -75,10 +75,7 @@ static sl_value *put(sl_chunk *c, sl_fields *f, bool fresh, const char *name, si
 static void put_str(sl_chunk *c, sl_fields *f, bool fresh, const char *name, size_t nl,
                     const char *p, size_t n)
 {
-    sl_value *v = put(c, f, fresh, name, nl);
-    v->type = SL_VAL_STRING;
-    v->u.s.p = p;
-    v->u.s.n = n;
+    sl_value_set_string(put(c, f, fresh, name, nl), p, n);
 }
 
 static void nginx_check(void *cfgp, const sl_node *node, const char *what, sl_diags *d)

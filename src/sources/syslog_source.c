@@ -45,10 +45,7 @@ static const char *const severities[8] = {
  * they are appended without a lookup. */
 static void put_string(sl_event *ev, const char *name, size_t name_len, const char *s, size_t n)
 {
-    sl_value *v = sl_fields_append(ev->chunk, &ev->fields, name, name_len);
-    v->type = SL_VAL_STRING;
-    v->u.s.p = s;
-    v->u.s.n = n;
+    sl_value_set_string(sl_fields_append(ev->chunk, &ev->fields, name, name_len), s, n);
 }
 
 #define PUT_SPAN(ev, lit, span)                                                            \
@@ -82,10 +79,7 @@ static void set_structured_data(sl_event *ev, sl_syslog_span sd)
         while (sl_syslog_sd_next_param(&pit, &p)) {
             char *buf = sl_event_alloc(ev, p.value.len ? p.value.len : 1);
             size_t n = sl_syslog_sd_unescape(p.value, buf, p.value.len);
-            sl_value *pv = sl_fields_set(c, params, p.name.ptr, p.name.len);
-            pv->type = SL_VAL_STRING;
-            pv->u.s.p = buf;
-            pv->u.s.n = n;
+            sl_value_set_string(sl_fields_set(c, params, p.name.ptr, p.name.len), buf, n);
         }
     }
 }
